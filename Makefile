@@ -1,0 +1,60 @@
+# CJM Studio — the two commands of the quick start are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+STAMP := $(VENV)/.installed-stamp
+MO := cjm/translations/ru/LC_MESSAGES/messages.mo
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint format install translations extract sysdeps bench clean
+
+run: install translations ## migrate, seed the demo map when empty, serve on http://127.0.0.1:5000
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install translations ## lint, then the whole suite
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && apt-get install -y -qq python3-venv; \
+	  else echo "Python's venv module is missing: install it (Debian: sudo apt-get install python3-venv)" >&2; exit 1; fi; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+translations: $(MO)
+
+$(MO): cjm/translations/ru/LC_MESSAGES/messages.po | install
+	$(VENV)/bin/pybabel compile -q -d cjm/translations
+
+extract: install ## refresh the message catalogue after changing UI strings
+	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -o cjm/translations/messages.pot .
+	$(VENV)/bin/pybabel update -q -i cjm/translations/messages.pot -d cjm/translations
+
+# System packages the browser tests need (Debian; run as root, as CI does).
+sysdeps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core; \
+	else echo "As root on Debian: apt-get install chromium fonts-dejavu-core (browser tests skip without it)"; fi
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+bench: install translations ## performance tables (see README, Performance)
+	$(PY) bench/board.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

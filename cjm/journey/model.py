@@ -1,0 +1,131 @@
+"""Domain dataclasses and vocabularies of the customer journey map method."""
+
+from dataclasses import dataclass, field
+
+STATES = ("as-is", "to-be")
+LANGUAGES = ("en", "ru")
+LIFECYCLE = ("potential", "developing", "developed", "sleeping", "lost")
+TOUCHPOINT_KINDS = ("entry", "step", "decision", "goal", "exit")
+TRANSITION_KINDS = ("main", "alternative", "loop", "drop-out")
+EMOTION_MIN, EMOTION_MAX = -2, 2
+# The channel catalogue; "custom" is any other channel a team names itself.
+CHANNEL_KINDS = (
+    "website",
+    "mobile-app",
+    "call-centre",
+    "store",
+    "messenger",
+    "social-network",
+    "email",
+    "sales-manager",
+    "custom",
+)
+
+
+class JourneyError(Exception):
+    """A rule of the journey was broken (unknown key, bad reference, …)."""
+
+
+class ValidationError(JourneyError):
+    """Invalid input, field by field: {"name": "Required", …}."""
+
+    def __init__(self, field_errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in field_errors.items()))
+        self.field_errors = field_errors
+
+
+@dataclass
+class Persona:
+    key: str
+    name: str
+    age: int | None = None
+    occupation: str = ""
+    quote: str = ""
+    goals: str = ""
+    needs: str = ""
+    expectations: str = ""
+    frustrations: str = ""
+    behaviour: str = ""
+    segment: str = ""
+    lifecycle: str = ""
+    primary: bool = False
+    avatar_id: int | None = None
+    id: int | None = None
+    version: int = 1
+
+
+@dataclass
+class Stage:
+    key: str
+    name: str
+    description: str = ""
+    id: int | None = None
+    version: int = 1
+
+
+@dataclass
+class Channel:
+    key: str
+    name: str
+    kind: str = "custom"
+    id: int | None = None
+    version: int = 1
+
+
+@dataclass
+class Touchpoint:
+    key: str
+    stage: str
+    channel: str
+    name: str
+    kind: str = "step"
+    description: str = ""
+    action: str = ""
+    goal: str = ""
+    thought: str = ""
+    emotion: int | None = None
+    id: int | None = None
+    version: int = 1
+
+
+@dataclass
+class Transition:
+    key: str
+    source: str
+    target: str
+    kind: str = "main"
+    label: str = ""
+    volume: int | None = None
+    id: int | None = None
+    version: int = 1
+
+
+@dataclass
+class Journey:
+    """A whole map: stages in order, channels in order, the graph's nodes and edges."""
+
+    title: str
+    description: str = ""
+    state: str = "as-is"
+    language: str = "en"
+    personas: list[Persona] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)
+    channels: list[Channel] = field(default_factory=list)
+    touchpoints: list[Touchpoint] = field(default_factory=list)
+    transitions: list[Transition] = field(default_factory=list)
+    id: int | None = None
+    version: int = 1
+
+    @property
+    def primary_persona(self) -> Persona | None:
+        """The primary persona, else the first one, else None."""
+        return next((p for p in self.personas if p.primary), None) or next(
+            iter(self.personas), None
+        )
+
+    def touchpoint(self, key: str) -> Touchpoint:
+        """The touchpoint with this key (JourneyError if none)."""
+        for tp in self.touchpoints:
+            if tp.key == key:
+                return tp
+        raise JourneyError(f"no touchpoint {key!r}")

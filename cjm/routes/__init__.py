@@ -1,0 +1,22 @@
+"""Blueprints, one per resource; views stay thin and push rules into cjm.journey."""
+
+from importlib import import_module
+
+from flask import Flask
+
+BLUEPRINTS = (
+    "auth",
+    "maps",
+    "personas",
+    "stages",
+    "touchpoints",
+    "board",
+    "graph",
+    "documents",
+)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Import each routes module inside the factory and register its `bp`."""
+    for name in BLUEPRINTS:
+        app.register_blueprint(import_module(f"{__name__}.{name}").bp)

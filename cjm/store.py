@@ -1,0 +1,248 @@
+"""The one bridge between rows and the domain: load a map as a Journey, write a Journey as rows."""
+
+import re
+import unicodedata
+
+from sqlalchemy import func, select
+
+from .extensions import db
+from .journey import model as dm
+from .models import Channel, Journey, Membership, Persona, Stage, Touchpoint, Transition
+
+PARTS = (Persona, Stage, Channel, Touchpoint, Transition)
+
+
+def live(model, journey_id: int):
+    """SELECT the live (not soft-deleted) elements of one map."""
+    return select(model).where(model.journey_id == journey_id, model.deletion_id.is_(None))
+
+
+def load_journey(journey_id: int) -> dm.Journey:
+    """The whole map as a domain Journey, in a fixed number of queries (no N+1)."""
+    row = db.session.get(Journey, journey_id)
+    personas = db.session.scalars(live(Persona, journey_id).order_by(Persona.position, Persona.id))
+    stages = db.session.scalars(live(Stage, journey_id).order_by(Stage.position, Stage.id)).all()
+    channels = db.session.scalars(
+        live(Channel, journey_id).order_by(Channel.position, Channel.id)
+    ).all()
+    stage_key = {s.id: s.key for s in stages}
+    channel_key = {c.id: c.key for c in channels}
+    touchpoints = [
+        t
+        for t in db.session.scalars(
+            live(Touchpoint, journey_id).order_by(Touchpoint.position, Touchpoint.id)
+        )
+        if t.stage_id in stage_key and t.channel_id in channel_key
+    ]
+    tp_key = {t.id: t.key for t in touchpoints}
+    transitions = [
+        e
+        for e in db.session.scalars(live(Transition, journey_id).order_by(Transition.id))
+        if e.source_id in tp_key and e.target_id in tp_key
+    ]
+    return dm.Journey(
+        id=row.id,
+        version=row.version,
+        title=row.title,
+        description=row.description,
+        state=row.state,
+        language=row.language,
+        personas=[
+            dm.Persona(
+                id=p.id,
+                version=p.version,
+                key=p.key,
+                name=p.name,
+                age=p.age,
+                occupation=p.occupation,
+                quote=p.quote,
+                goals=p.goals,
+                needs=p.needs,
+                expectations=p.expectations,
+                frustrations=p.frustrations,
+                behaviour=p.behaviour,
+                segment=p.segment,
+                lifecycle=p.lifecycle,
+                primary=p.is_primary,
+                avatar_id=p.avatar_id,
+            )
+            for p in personas
+        ],
+        stages=[
+            dm.Stage(id=s.id, version=s.version, key=s.key, name=s.name, description=s.description)
+            for s in stages
+        ],
+        channels=[
+            dm.Channel(id=c.id, version=c.version, key=c.key, name=c.name, kind=c.kind)
+            for c in channels
+        ],
+        touchpoints=[
+            dm.Touchpoint(
+                id=t.id,
+                version=t.version,
+                key=t.key,
+                stage=stage_key[t.stage_id],
+                channel=channel_key[t.channel_id],
+                kind=t.kind,
+                name=t.name,
+                description=t.description,
+                action=t.action,
+                goal=t.goal,
+                thought=t.thought,
+                emotion=t.emotion,
+            )
+            for t in touchpoints
+        ],
+        transitions=[
+            dm.Transition(
+                id=e.id,
+                version=e.version,
+                key=e.key,
+                source=tp_key[e.source_id],
+                target=tp_key[e.target_id],
+                kind=e.kind,
+                label=e.label,
+                volume=e.volume,
+            )
+            for e in transitions
+        ],
+    )
+
+
+def slug(text: str, fallback: str) -> str:
+    """A document key from a name: ASCII letters, digits and dashes (Cyrillic is transliterated)."""
+    text = unicodedata.normalize("NFKD", text.translate(CYRILLIC)).encode("ascii", "ignore")
+    key = re.sub(r"[^a-z0-9]+", "-", text.decode().lower()).strip("-")[:40]
+    return key or fallback
+
+
+CYRILLIC = str.maketrans(
+    {
+        c: t
+        for c, t in zip(
+            "абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ",
+            "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch - y - e iu ia "
+            "A B V G D E E Zh Z I I K L M N O P R S T U F Kh Ts Ch Sh Shch - Y - E Iu Ia".split(),
+            strict=True,
+        )
+    }
+)
+
+
+def new_key(model, journey_id: int, name: str, prefix: str) -> str:
+    """A key unique among all of the map's elements of this kind, deleted ones included."""
+    base = slug(name, prefix)
+    taken = set(
+        db.session.scalars(
+            select(model.key).where(model.journey_id == journey_id, model.key.like(base + "%"))
+        )
+    )
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def next_position(model, journey_id: int) -> int:
+    """One past the highest position in the map (new elements go last)."""
+    top = db.session.scalar(select(func.max(model.position)).where(model.journey_id == journey_id))
+    return (top or 0) + 1
+
+
+def add_journey(journey: dm.Journey, owner_id: int) -> Journey:
+    """Write a whole domain Journey as new rows owned by owner_id (caller commits)."""
+    row = Journey(
+        title=journey.title,
+        description=journey.description,
+        state=journey.state,
+        language=journey.language,
+    )
+    row.members.append(Membership(user_id=owner_id, role="owner"))
+    db.session.add(row)
+    db.session.flush()
+    jid = row.id
+    for i, p in enumerate(journey.personas):
+        db.session.add(
+            Persona(
+                journey_id=jid,
+                key=p.key,
+                name=p.name,
+                age=p.age,
+                occupation=p.occupation,
+                quote=p.quote,
+                goals=p.goals,
+                needs=p.needs,
+                expectations=p.expectations,
+                frustrations=p.frustrations,
+                behaviour=p.behaviour,
+                segment=p.segment,
+                lifecycle=p.lifecycle,
+                is_primary=p.primary,
+                position=i,
+            )
+        )
+    stages = {
+        s.key: Stage(journey_id=jid, key=s.key, name=s.name, description=s.description, position=i)
+        for i, s in enumerate(journey.stages)
+    }
+    channels = {
+        c.key: Channel(journey_id=jid, key=c.key, name=c.name, kind=c.kind, position=i)
+        for i, c in enumerate(journey.channels)
+    }
+    db.session.add_all([*stages.values(), *channels.values()])
+    db.session.flush()
+    touchpoints = {
+        t.key: Touchpoint(
+            journey_id=jid,
+            key=t.key,
+            stage_id=stages[t.stage].id,
+            channel_id=channels[t.channel].id,
+            kind=t.kind,
+            name=t.name,
+            description=t.description,
+            action=t.action,
+            goal=t.goal,
+            thought=t.thought,
+            emotion=t.emotion,
+            position=i,
+        )
+        for i, t in enumerate(journey.touchpoints)
+    }
+    db.session.add_all(touchpoints.values())
+    db.session.flush()
+    db.session.add_all(
+        Transition(
+            journey_id=jid,
+            key=e.key,
+            source_id=touchpoints[e.source].id,
+            target_id=touchpoints[e.target].id,
+            kind=e.kind,
+            label=e.label,
+            volume=e.volume,
+        )
+        for e in journey.transitions
+    )
+    db.session.flush()
+    return row
+
+
+def soft_delete(rows, journey_id: int, user_id: int | None, label: str):
+    """Hide rows under one Deletion, so one undo brings them all back. Elements that hang on a
+    hidden row (touchpoints of a stage, transitions of a touchpoint) drop out of load_journey()
+    by themselves and come back with it."""
+    from .models import Deletion
+
+    deletion = Deletion(journey_id=journey_id, user_id=user_id, label=label[:200])
+    db.session.add(deletion)
+    db.session.flush()
+    for row in rows:
+        row.deletion_id = deletion.id
+    return deletion
+
+
+def restore(deletion) -> None:
+    """Undo a Deletion: un-hide its rows and forget it (caller commits)."""
+    for model in PARTS:
+        for row in db.session.scalars(select(model).where(model.deletion_id == deletion.id)):
+            row.deletion_id = None
+    db.session.delete(deletion)
