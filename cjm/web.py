@@ -63,6 +63,10 @@ def register(app: Flask) -> None:
 
     from flask_babel import get_locale
 
+    from .access import guard
+
+    app.add_url_rule("/healthz", "health", guard("public")(health))
+
     app.jinja_env.globals["get_locale"] = get_locale
 
     @app.context_processor
@@ -73,3 +77,23 @@ def register(app: Flask) -> None:
             "htmx_sri": sri(HTMX_FILE) if use_cdn else None,
             "htmx_local": HTMX_FILE,
         }
+
+
+def health():
+    """Liveness for load balancers: the database answers, and Redis too when configured."""
+    from sqlalchemy import text
+
+    from .extensions import db
+
+    db.session.execute(text("SELECT 1"))
+    checks = {"database": db.engine.dialect.name}
+    if url := current_app.config.get("REDIS_URL"):
+        import redis
+
+        client = redis.Redis.from_url(url, socket_timeout=2)
+        try:
+            client.ping()
+        finally:
+            client.close()
+        checks["redis"] = "ok"
+    return {"status": "ok", **checks}

@@ -1,0 +1,119 @@
+"""Every route declares an access rule, and each rule holds for anonymous, outsider, viewer, editor
+and owner. Routes are read from app.url_map, so a new route without @guard fails here."""
+
+import pytest
+from werkzeug.routing import BuildError
+
+from cjm import create_app
+from cjm.access import RULES
+from cjm.extensions import db
+from cjm.models import Channel, Deletion, Image, Persona, Stage, Touchpoint, Transition
+from tests.conftest import sign_in
+from tests.factories import add_member, make_map, make_user
+
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+ROLES = ("anonymous", "outsider", "viewer", "editor", "owner")
+ALLOWED = {
+    "public": set(ROLES),
+    "user": {"outsider", "viewer", "editor", "owner"},
+    "view": {"viewer", "editor", "owner"},
+    "edit": {"editor", "owner"},
+    "own": {"owner"},
+}
+
+
+def routes():
+    """(endpoint, method) for every rule of the app, static files aside."""
+    app = create_app({"TESTING": True, "SECRET_KEY": "list-routes"})
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method))
+    return sorted(set(found))
+
+
+ROUTES = routes()
+
+
+def test_every_view_declares_a_rule(app):
+    missing = [
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if endpoint != "static" and getattr(view, "access_rule", None) not in RULES
+    ]
+    assert missing == []
+
+
+@pytest.fixture
+def world(ctx, owner):
+    """A map with one element of each kind, and one user per role."""
+    journey = make_map(owner)
+    users = {"owner": owner}
+    for role in ("viewer", "editor"):
+        users[role] = make_user(f"{role}@example.com", role.title())
+        add_member(journey, users[role], role)
+    users["outsider"] = make_user("outsider@example.com", "Outsider")
+    first = {
+        model: db.session.scalars(db.select(model).filter_by(journey_id=journey.id)).first()
+        for model in (Persona, Stage, Channel, Touchpoint, Transition)
+    }
+    image = Image(journey_id=journey.id, content_type="image/png", data=PNG_1PX, width=1, height=1)
+    deletion = Deletion(journey_id=journey.id, label="nothing")
+    db.session.add_all([image, deletion])
+    db.session.commit()
+    values = {
+        "map_id": journey.id,
+        "persona_id": first[Persona].id,
+        "stage_id": first[Stage].id,
+        "channel_id": first[Channel].id,
+        "touchpoint_id": first[Touchpoint].id,
+        "transition_id": first[Transition].id,
+        "image_id": image.id,
+        "deletion_id": deletion.id,
+        "user_id": users["viewer"].id,
+        "code": "en",
+        "direction": "up",
+    }
+    return users, values
+
+
+def url_for_route(app, endpoint, values):
+    """Build the endpoint's URL from the world's ids (only the arguments it takes)."""
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    args = {name: values[name] for name in rule.arguments}
+    with app.test_request_context():
+        from flask import url_for
+
+        try:
+            return url_for(endpoint, **args)
+        except BuildError as e:  # pragma: no cover - a new URL argument needs a value above
+            pytest.fail(f"no test value for {endpoint}: {e}")
+
+
+@pytest.mark.parametrize(("endpoint", "method"), ROUTES, ids=[f"{m} {e}" for e, m in ROUTES])
+@pytest.mark.parametrize("role", ROLES)
+def test_route_access(app, world, endpoint, method, role):
+    users, values = world
+    rule = app.view_functions[endpoint].access_rule
+    client = app.test_client()
+    if role != "anonymous":
+        sign_in(client, users[role])
+    url = url_for_route(app, endpoint, values)
+    response = client.open(url, method=method)
+    to_login = response.status_code in (302, 303) and "/login?next=" in response.headers.get("Location", "")
+    if role in ALLOWED[rule]:
+        assert not to_login and response.status_code != 403
+        if rule in ("view", "edit", "own"):
+            assert response.status_code != 404
+        assert response.status_code < 500
+    elif role == "anonymous":
+        assert to_login
+    elif role == "outsider":
+        assert response.status_code == 404  # maps of others do not even exist for you
+    else:
+        assert response.status_code == 403
