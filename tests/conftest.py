@@ -4,7 +4,9 @@ DATABASE_URL says so), emptied between tests; users, maps and signed-in clients 
 import os
 import tempfile
 
+import flask.globals
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from cjm import create_app
@@ -24,6 +26,20 @@ def need(available: bool, reason: str, service: str) -> None:
     pytest.skip(reason)
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose requests get their own app context, `g` and DB session, as in
+    production, even while a test holds an app context open (the `ctx` fixture)."""
+
+    def open(self, *args, **kwargs):
+        token = flask.globals._cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            flask.globals._cv_app.reset(token)
+            if flask.globals._cv_app.get(None) is not None:
+                db.session.expire_all()  # the test's own session sees what the request wrote
+
+
 @pytest.fixture(scope="session")
 def app():
     """The app on a fresh database built by `flask db upgrade` (so migrations are exercised)."""
@@ -39,6 +55,7 @@ def app():
     finally:
         if saved is None:
             del os.environ["DATABASE_URL"]
+    app.test_client_class = IsolatedClient
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

@@ -114,8 +114,8 @@ def settings(map_id: int):
     if form.validate_on_submit():
         if form.version.data != str(row.version):
             return render("maps/settings.html", form=form, row=row, stale=True, status=409)
-        form.populate_obj(row)
-        row.version = row.version  # version_id_col bumps it on flush
+        for name in ("title", "description", "state", "language"):
+            setattr(row, name, getattr(form, name).data)  # not populate_obj: version is SQLAlchemy's
         db.session.commit()
         flash(_("Map saved."))
         return redirect(url_for("maps.show", map_id=map_id), 303)
