@@ -41,8 +41,14 @@ def large_journey(stages=15, channels=6, touchpoints=400, transitions=600, seed=
         kind = "entry" if i < 3 else "goal" if i >= touchpoints - 3 else rnd.choice(kinds)
         j.touchpoints.append(
             dm.Touchpoint(
-                f"t{i}", f"s{stage}", f"c{rnd.randrange(channels)}", f"Touchpoint {i}", kind=kind,
-                goal=f"Goal {i}", thought=f"Thought {i}", emotion=rnd.randint(-2, 2),
+                f"t{i}",
+                f"s{stage}",
+                f"c{rnd.randrange(channels)}",
+                f"Touchpoint {i}",
+                kind=kind,
+                goal=f"Goal {i}",
+                thought=f"Thought {i}",
+                emotion=rnd.randint(-2, 2),
             )
         )
     pairs = set()
@@ -54,8 +60,13 @@ def large_journey(stages=15, channels=6, touchpoints=400, transitions=600, seed=
         pairs.add((a, b))
     for n, (a, b) in enumerate(sorted(pairs)):
         j.transitions.append(
-            dm.Transition(f"e{n}", f"t{a}", f"t{b}", rnd.choice(["main", "alternative"]),
-                          volume=rnd.randint(1, 1000))
+            dm.Transition(
+                f"e{n}",
+                f"t{a}",
+                f"t{b}",
+                rnd.choice(["main", "alternative"]),
+                volume=rnd.randint(1, 1000),
+            )
         )
     return j
 
@@ -135,12 +146,18 @@ def main() -> None:
             bare_ms = median_ms(lambda c=context, t=template: render_template(t, **c), args.repeat)
         rows.append((page, request_ms, bare_ms, queries["small"], queries["large"]))
 
-    print(f"{'page':<6} {'request ms':>11} {'bare render ms':>15} {'ratio':>6} "
-          f"{'queries small':>14} {'queries large':>14}")
+    print(
+        f"{'page':<6} {'request ms':>11} {'bare render ms':>15} {'ratio':>6} "
+        f"{'queries small':>14} {'queries large':>14}"
+    )
     for page, request_ms, bare_ms, q_small, q_large in rows:
-        print(f"{page:<6} {request_ms:>11.1f} {bare_ms:>15.1f} {request_ms / bare_ms:>6.2f} "
-              f"{q_small:>14} {q_large:>14}")
-    print("\nlarge map: 15 stages, 400 touchpoints, 600 transitions; median of", args.repeat, "runs")
+        print(
+            f"{page:<6} {request_ms:>11.1f} {bare_ms:>15.1f} {request_ms / bare_ms:>6.2f} "
+            f"{q_small:>14} {q_large:>14}"
+        )
+    print(
+        "\nlarge map: 15 stages, 400 touchpoints, 600 transitions; median of", args.repeat, "runs"
+    )
     print("goals: board ratio <= 1.5; queries equal for small and large, <= 15")
 
 

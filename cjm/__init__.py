@@ -25,7 +25,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .extensions import babel, csrf, db, login, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, render_as_batch=True, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    migrate.init_app(
+        app,
+        db,
+        render_as_batch=True,
+        directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+    )
     csrf.init_app(app)
     login.init_app(app)
     login.login_view = "auth.login"
@@ -55,6 +60,6 @@ def select_locale() -> str:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
-    return request.accept_languages.best_match(languages) or current_app.config[
-        "BABEL_DEFAULT_LOCALE"
-    ]
+    return (
+        request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    )

@@ -37,7 +37,7 @@ def can(role: str | None, need: str) -> bool:
 
 
 def get_journey_or_404(journey_id: int, need: str = "view") -> Journey:
-    """The live map with this id if the current user may `need` it: else 404 (not a member) or 403."""
+    """The live map if the current user may `need` it; 404 for non-members, else 403."""
     journey = db.session.get(Journey, journey_id)
     if journey is None or journey.deletion_id is not None:
         abort(404)

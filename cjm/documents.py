@@ -1,5 +1,158 @@
-"""Placeholder: the cjm-studio/1 document import/export (filled by its work item)."""
+"""The `cjm-studio/1` document at the edges of the app: JSON Schema validation, all-or-nothing
+import into rows, export from rows, and the `flask map import|export` commands."""
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import click
+from flask import current_app
+from jsonschema import Draft202012Validator
+from sqlalchemy import select
+
+from . import store
+from .extensions import db
+from .journey import serialize
+from .journey.model import ValidationError
+from .models import Journey, User
+
+SCHEMA_PATH = Path(__file__).parent / "journey" / serialize.SCHEMA_FILE
+TOP = ("schema", "map", *serialize.SECTIONS)  # error lists follow the document's own order
+# Readable messages for the schema's patterns (jsonschema would just quote the regex).
+PATTERNS = {
+    r"\S": "must not be blank",
+    "^[a-z0-9][a-z0-9_-]*$": "a key uses lowercase letters a-z, digits, '-' and '_'",
+}
+
+
+@cache
+def schema() -> dict:
+    """The JSON Schema of the `cjm-studio/1` document (read once)."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@cache
+def validator() -> Draft202012Validator:
+    """A reusable Draft 2020-12 validator for the document schema."""
+    return Draft202012Validator(schema())
+
+
+def parse_json(raw: bytes | str):
+    """Decode an uploaded or pasted document (UTF-8, a BOM is fine); ValidationError at "$"."""
+    try:
+        text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.lstrip("\ufeff")
+    except UnicodeDecodeError:
+        raise ValidationError({"$": "the file is not UTF-8 text"}) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValidationError(
+            {"$": f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})"}
+        ) from None
+
+
+def _schema_errors(data) -> list[tuple[str, str]]:
+    """Schema violations as (JSON path, message)."""
+    found = []
+    for error in validator().iter_errors(data):
+        if error.validator == "required" and isinstance(error.instance, dict):
+            # Point at the missing field itself, not at the object that lacks it.
+            missing = [p for p in error.validator_value if p not in error.instance]
+            found += [(f"{error.json_path}.{p}", "required") for p in missing]
+        elif error.validator == "pattern":
+            found.append((error.json_path, PATTERNS.get(error.validator_value, error.message)))
+        else:
+            found.append((error.json_path, error.message))
+    return list(dict.fromkeys(found))
+
+
+def _path_order(path: str) -> list:
+    """Sort key in document order: sections as written, "$.touchpoints[2]" before "[10]"."""
+    parts = [p for p in re.split(r"[.\[\]]+", path) if p and p != "$"]
+    if not parts:
+        return [-1]
+    head = TOP.index(parts[0]) if parts[0] in TOP else len(TOP)
+    return [head, *((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts[1:])]
+
+
+def validate_document(data) -> list[tuple[str, str]]:
+    """Every problem of a parsed document as (JSON path, message), in document order: the JSON
+    Schema's findings and the duplicate-key / unknown-reference checks of from_document()."""
+    errors = _schema_errors(data)
+    paths = {path for path, _ in errors}
+    errors += [(p, m) for p, m in serialize.reference_errors(data).items() if p not in paths]
+    return sorted(errors, key=lambda e: _path_order(e[0]))
+
+
+def import_document(data, owner_id: int) -> Journey:
+    """Create a map from a parsed document, owned by owner_id, in one transaction.
+
+    Raises ValidationError({path: message}) and writes nothing if the document is invalid or the
+    write fails."""
+    errors = validate_document(data)
+    if errors:
+        merged: dict[str, str] = {}
+        for path, message in errors:
+            merged[path] = f"{merged[path]}; {message}" if path in merged else message
+        raise ValidationError(merged)
+    journey = serialize.from_document(data)
+    try:
+        row = store.add_journey(journey, owner_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return row
+
+
+def export_document(map_id: int) -> dict:
+    """The live map as a `cjm-studio/1` document."""
+    return serialize.to_document(store.load_journey(map_id))
+
+
+def document_text(doc: dict) -> str:
+    """The one JSON rendering of a document, shared by the web download and the CLI."""
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def live_map(map_id: int) -> Journey | None:
+    """The map row with this id unless it is missing or deleted."""
+    row = db.session.get(Journey, map_id)
+    return row if row is not None and row.deletion_id is None else None
 
 
 def register_cli(group) -> None:
     """Add the document verbs to the `map` CLI group."""
+
+    @group.command("import")
+    @click.argument("file", type=click.File("rb"))
+    @click.option("--owner", "email", help="E-mail of the owning account (default: DEMO_EMAIL).")
+    def import_command(file, email):
+        """Import a cjm-studio/1 JSON FILE ('-' for stdin) as a new map; print its id."""
+        email = (email or current_app.config["DEMO_EMAIL"]).strip().lower()
+        owner = db.session.scalar(select(User).filter_by(email=email))
+        if owner is None:
+            raise click.ClickException(f"no account with e-mail {email}")
+        try:
+            row = import_document(parse_json(file.read()), owner.id)
+        except ValidationError as e:
+            click.echo(f"{file.name}: not imported, nothing was written:", err=True)
+            for path, message in e.field_errors.items():
+                click.echo(f"  {path}: {message}", err=True)
+            raise SystemExit(1) from None
+        click.echo(row.id)
+
+    @group.command("export")
+    @click.argument("map_id", metavar="ID", type=int)
+    @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+    @click.option("--out", "out", default="-", help="Output file; '-' (default) is stdout.")
+    def export_command(map_id, fmt, out):
+        """Export map ID as a cjm-studio/1 JSON document."""
+        if live_map(map_id) is None:
+            raise click.ClickException(f"no map with id {map_id}")
+        text = document_text(export_document(map_id))
+        if out == "-":
+            click.echo(text, nl=False)
+        else:
+            Path(out).write_text(text, encoding="utf-8")

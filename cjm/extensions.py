@@ -10,7 +10,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):
-    """Declarative base with stable constraint names, so migrations diff cleanly on every backend."""
+    """Declarative base with stable constraint names, so migrations diff cleanly anywhere."""
 
     metadata = MetaData(
         naming_convention={

@@ -33,7 +33,9 @@ class Deletion(db.Model):
     """One user action that soft-deleted some rows; undoing it restores them all."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journey.id", ondelete="CASCADE"), index=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -84,7 +86,9 @@ class Image(db.Model):
     """An uploaded picture, re-encoded; kept in the database so every host can serve it."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    journey_id: Mapped[int] = mapped_column(ForeignKey("journey.id", ondelete="CASCADE"), index=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
     content_type: Mapped[str] = mapped_column(String(40))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     width: Mapped[int]
@@ -155,7 +159,9 @@ class Touchpoint(JourneyPart, db.Model):
     """A node of the journey graph: one stage, one channel."""
 
     stage_id: Mapped[int] = mapped_column(ForeignKey("stage.id", ondelete="CASCADE"), index=True)
-    channel_id: Mapped[int] = mapped_column(ForeignKey("channel.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("channel.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(12), default="step")
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
@@ -169,8 +175,12 @@ class Touchpoint(JourneyPart, db.Model):
 class Transition(JourneyPart, db.Model):
     """An edge of the journey graph: the customer moves from one touchpoint to another."""
 
-    source_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id", ondelete="CASCADE"), index=True)
-    target_id: Mapped[int] = mapped_column(ForeignKey("touchpoint.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("touchpoint.id", ondelete="CASCADE"), index=True
+    )
+    target_id: Mapped[int] = mapped_column(
+        ForeignKey("touchpoint.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(12), default="main")
     label: Mapped[str] = mapped_column(String(200), default="")
     volume: Mapped[int | None]

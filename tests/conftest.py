@@ -18,7 +18,7 @@ REQUIRED = {s.strip() for s in os.environ.get("CJM_REQUIRE_SERVICES", "").split(
 
 
 def need(available: bool, reason: str, service: str) -> None:
-    """Skip (saying how to enable) when a service is missing; fail if CJM_REQUIRE_SERVICES names it."""
+    """Skip (say how to enable) if a service is missing; fail if CJM_REQUIRE_SERVICES names it."""
     if available:
         return
     if service in REQUIRED:

@@ -8,7 +8,9 @@ from cjm.journey import model as dm
 from cjm.models import Membership, User
 
 
-def make_user(email: str = "user@example.com", name: str = "Test User", password: str = "secret-pass"):
+def make_user(
+    email: str = "user@example.com", name: str = "Test User", password: str = "secret-pass"
+):
     """A committed user (the hash uses a cheap method: tests need speed, not strength)."""
     user = User(
         email=email, name=name, password_hash=generate_password_hash(password, "pbkdf2:sha256:1000")
@@ -25,12 +27,24 @@ def sample_journey(title: str = "Online shop") -> dm.Journey:
         description="Buying a kettle online",
         personas=[
             dm.Persona(
-                key="anna", name="Anna", age=34, goals="Buy fast", needs="Clear prices",
-                frustrations="Hidden fees", primary=True,
+                key="anna",
+                name="Anna",
+                age=34,
+                goals="Buy fast",
+                needs="Clear prices",
+                frustrations="Hidden fees",
+                primary=True,
             )
         ],
-        stages=[dm.Stage("aware", "Awareness"), dm.Stage("buy", "Purchase"), dm.Stage("use", "Use")],
-        channels=[dm.Channel("web", "Website", "website"), dm.Channel("call", "Call centre", "call-centre")],
+        stages=[
+            dm.Stage("aware", "Awareness"),
+            dm.Stage("buy", "Purchase"),
+            dm.Stage("use", "Use"),
+        ],
+        channels=[
+            dm.Channel("web", "Website", "website"),
+            dm.Channel("call", "Call centre", "call-centre"),
+        ],
         touchpoints=[
             dm.Touchpoint("ad", "aware", "web", "Sees an ad", kind="entry", emotion=1),
             dm.Touchpoint("cart", "buy", "web", "Fills the cart", kind="decision", emotion=0),

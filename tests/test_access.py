@@ -105,7 +105,9 @@ def test_route_access(app, world, endpoint, method, role):
         sign_in(client, users[role])
     url = url_for_route(app, endpoint, values)
     response = client.open(url, method=method)
-    to_login = response.status_code in (302, 303) and "/login?next=" in response.headers.get("Location", "")
+    to_login = response.status_code in (302, 303) and "/login?next=" in response.headers.get(
+        "Location", ""
+    )
     if role in ALLOWED[rule]:
         assert not to_login and response.status_code != 403
         if rule in ("view", "edit", "own"):

@@ -14,21 +14,42 @@ def errors(response):
 def test_register_signs_in_and_hashes_the_password(client, ctx):
     response = client.post(
         "/register",
-        data={"name": "Ivan", "email": "Ivan@Example.com", "password": "long-enough", "confirm": "long-enough"},
+        data={
+            "name": "Ivan",
+            "email": "Ivan@Example.com",
+            "password": "long-enough",
+            "confirm": "long-enough",
+        },
     )
     assert response.status_code == 303
     user = db.session.scalar(db.select(User).filter_by(email="ivan@example.com"))
-    assert user.password_hash != "long-enough" and user.password_hash.startswith(("scrypt", "pbkdf2"))
+    assert user.password_hash != "long-enough" and user.password_hash.startswith(
+        ("scrypt", "pbkdf2")
+    )
     assert client.get("/").status_code == 200
 
 
 @pytest.mark.parametrize(
     ("form", "field"),
     [
-        ({"name": "", "email": "a@b.io", "password": "long-enough", "confirm": "long-enough"}, "name"),
-        ({"name": "A", "email": "not-an-email", "password": "long-enough", "confirm": "long-enough"}, "email"),
+        (
+            {"name": "", "email": "a@b.io", "password": "long-enough", "confirm": "long-enough"},
+            "name",
+        ),
+        (
+            {
+                "name": "A",
+                "email": "not-an-email",
+                "password": "long-enough",
+                "confirm": "long-enough",
+            },
+            "email",
+        ),
         ({"name": "A", "email": "a@b.io", "password": "short", "confirm": "short"}, "password"),
-        ({"name": "A", "email": "a@b.io", "password": "long-enough", "confirm": "other-one"}, "confirm"),
+        (
+            {"name": "A", "email": "a@b.io", "password": "long-enough", "confirm": "other-one"},
+            "confirm",
+        ),
     ],
 )
 def test_register_invalid_is_422_with_the_message_at_the_field(client, ctx, form, field):
@@ -42,7 +63,12 @@ def test_register_invalid_is_422_with_the_message_at_the_field(client, ctx, form
 def test_register_twice_is_refused(client, owner):
     response = client.post(
         "/register",
-        data={"name": "X", "email": owner.email, "password": "long-enough", "confirm": "long-enough"},
+        data={
+            "name": "X",
+            "email": owner.email,
+            "password": "long-enough",
+            "confirm": "long-enough",
+        },
     )
     assert response.status_code == 422 and errors(response)
 
@@ -67,6 +93,8 @@ def test_wrong_password_is_422(client, owner):
 )
 def test_next_redirect_stays_on_site(client, owner, target, expected):
     response = client.post(
-        "/login", query_string={"next": target}, data={"email": owner.email, "password": "secret-pass"}
+        "/login",
+        query_string={"next": target},
+        data={"email": owner.email, "password": "secret-pass"},
     )
     assert response.headers["Location"] == expected

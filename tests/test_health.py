@@ -12,7 +12,11 @@ def test_health_reports_database(client):
 
 def test_health_pings_redis(app, client):
     url = os.environ.get("REDIS_URL")
-    need(bool(url), "Redis not configured: set REDIS_URL=redis://127.0.0.1:6379/0 to run this test", "redis")
+    need(
+        bool(url),
+        "Redis not configured: set REDIS_URL=redis://127.0.0.1:6379/0 to run this test",
+        "redis",
+    )
     app.config["REDIS_URL"] = url
     try:
         body = client.get("/healthz").get_json()

@@ -1,4 +1,4 @@
-"""Maps: new from each template in both languages, settings with 422/409, members, delete and undo."""
+"""Maps: new from each template and language, settings (422/409), members, delete and undo."""
 
 import pytest
 from bs4 import BeautifulSoup
@@ -27,7 +27,9 @@ def test_new_map_from_template(owner_client, ctx, template, language):
 
 
 def test_new_map_without_title_is_422(owner_client):
-    response = owner_client.post("/maps/new", data={"title": "", "template": "blank", "language": "en"})
+    response = owner_client.post(
+        "/maps/new", data={"title": "", "template": "blank", "language": "en"}
+    )
     assert response.status_code == 422
     assert BeautifulSoup(response.text, "html.parser").select_one("#title-error")
 
@@ -39,16 +41,25 @@ def test_stepper_states_follow_the_content(owner_client, journey):
 
 
 def settings_form(journey, **changes):
-    data = {"version": journey.version, "title": journey.title, "description": "", "state": "as-is", "language": "en"}
+    data = {
+        "version": journey.version,
+        "title": journey.title,
+        "description": "",
+        "state": "as-is",
+        "language": "en",
+    }
     return {**data, **changes}
 
 
 def test_settings_save_and_stale_409(owner_client, journey):
     old_version = journey.version
-    response = owner_client.post(f"/maps/{journey.id}/settings", data=settings_form(journey, title="New"))
+    response = owner_client.post(
+        f"/maps/{journey.id}/settings", data=settings_form(journey, title="New")
+    )
     assert response.status_code == 303
     stale = owner_client.post(
-        f"/maps/{journey.id}/settings", data={**settings_form(journey, title="Lost"), "version": old_version}
+        f"/maps/{journey.id}/settings",
+        data={**settings_form(journey, title="Lost"), "version": old_version},
     )
     assert stale.status_code == 409
     db.session.expire_all()
@@ -56,7 +67,9 @@ def test_settings_save_and_stale_409(owner_client, journey):
 
 
 def test_settings_invalid_state_is_422(owner_client, journey):
-    response = owner_client.post(f"/maps/{journey.id}/settings", data=settings_form(journey, state="later"))
+    response = owner_client.post(
+        f"/maps/{journey.id}/settings", data=settings_form(journey, state="later")
+    )
     assert response.status_code == 422
 
 
@@ -67,7 +80,9 @@ def test_owner_adds_and_removes_members(owner_client, journey):
     )
     assert response.status_code == 303
     assert db.session.scalar(db.select(Membership.role).filter_by(user_id=friend.id)) == "editor"
-    unknown = owner_client.post(f"/maps/{journey.id}/members", data={"email": "ghost@example.com", "role": "viewer"})
+    unknown = owner_client.post(
+        f"/maps/{journey.id}/members", data={"email": "ghost@example.com", "role": "viewer"}
+    )
     assert unknown.status_code == 422
     owner_client.post(f"/maps/{journey.id}/members/{friend.id}/remove")
     assert db.session.scalar(db.select(Membership).filter_by(user_id=friend.id)) is None

@@ -46,7 +46,12 @@ def test_security_headers(client):
 
 
 def test_no_inline_scripts_in_pages(owner_client, journey):
-    for url in ("/", f"/maps/{journey.id}", f"/maps/{journey.id}/board", f"/maps/{journey.id}/graph"):
+    for url in (
+        "/",
+        f"/maps/{journey.id}",
+        f"/maps/{journey.id}/board",
+        f"/maps/{journey.id}/graph",
+    ):
         page = BeautifulSoup(owner_client.get(url).text, "html.parser")
         assert all(s.get("src") for s in page.find_all("script")), url
         assert not any(a.startswith("on") for tag in page.find_all(True) for a in tag.attrs), url

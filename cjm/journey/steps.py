@@ -33,7 +33,7 @@ def persona_missing(journey: Journey) -> list[str]:
 
 
 def stages_missing(journey: Journey) -> list[str]:
-    """What step 2 still lacks: stages, channels, touchpoints in every stage, an entry, a goal, edges."""
+    """What step 2 lacks: stages, channels, a touchpoint per stage, an entry, a goal, edges."""
     missing = []
     if len(journey.stages) < 2:
         missing.append("stages")
@@ -50,7 +50,10 @@ def stages_missing(journey: Journey) -> list[str]:
 
 
 RULES = {"persona": persona_missing, "stages": stages_missing}
-EMPTY = {"persona": ["persona"], "stages": ["stages", "channels", "touchpoints", "entry", "goal", "transitions"]}
+EMPTY = {
+    "persona": ["persona"],
+    "stages": ["stages", "channels", "touchpoints", "entry", "goal", "transitions"],
+}
 
 
 def step_states(journey: Journey) -> list[StepState]:

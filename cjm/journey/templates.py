@@ -14,13 +14,23 @@ TEMPLATES = {
     },
     "marketing": {
         "en": ["Awareness", "Consideration", "Purchase", "Use and service", "Loyalty and advocacy"],
-        "ru": ["Осведомлённость", "Рассмотрение", "Покупка", "Использование и сервис", "Лояльность"],
+        "ru": [
+            "Осведомлённость",
+            "Рассмотрение",
+            "Покупка",
+            "Использование и сервис",
+            "Лояльность",
+        ],
     },
 }
 # Channels every template starts with; the catalogue has more.
 STARTER_CHANNELS = {
     "en": [("website", "Website"), ("mobile-app", "Mobile app"), ("call-centre", "Call centre")],
-    "ru": [("website", "Сайт"), ("mobile-app", "Мобильное приложение"), ("call-centre", "Колл-центр")],
+    "ru": [
+        ("website", "Сайт"),
+        ("mobile-app", "Мобильное приложение"),
+        ("call-centre", "Колл-центр"),
+    ],
 }
 STAGE_KEYS = {
     "lifecycle": ["potential", "developing", "developed", "sleeping", "lost"],
@@ -34,6 +44,10 @@ def from_template(template: str, language: str, title: str) -> Journey:
     if template not in TEMPLATES or language not in TEMPLATES[template]:
         raise KeyError(template)
     names = TEMPLATES[template][language]
-    stages = [Stage(key=k, name=n) for k, n in zip(STAGE_KEYS.get(template, []), names, strict=False)]
-    channels = [] if template == "blank" else [Channel(k, n, k) for k, n in STARTER_CHANNELS[language]]
+    stages = [
+        Stage(key=k, name=n) for k, n in zip(STAGE_KEYS.get(template, []), names, strict=False)
+    ]
+    channels = (
+        [] if template == "blank" else [Channel(k, n, k) for k, n in STARTER_CHANNELS[language]]
+    )
     return Journey(title=title, language=language, stages=stages, channels=channels)

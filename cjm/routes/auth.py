@@ -18,9 +18,12 @@ bp = Blueprint("auth", __name__)
 
 def safe_next(target: str | None) -> str:
     """Only same-site relative redirects after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(
+    if (
         target
-    ).netloc:
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
         return target
     return url_for("maps.dashboard")
 

@@ -36,9 +36,7 @@ STATE_LABELS = {"as-is": _l("As-is (current)"), "to-be": _l("To-be (future)")}
 
 class NewMapForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    template = RadioField(
-        _l("Start from"), choices=choices(TEMPLATE_LABELS), default="marketing"
-    )
+    template = RadioField(_l("Start from"), choices=choices(TEMPLATE_LABELS), default="marketing")
     language = SelectField(_l("Map language"), choices=choices(LANGUAGE_LABELS))
 
 
@@ -115,13 +113,17 @@ def settings(map_id: int):
         if form.version.data != str(row.version):
             return render("maps/settings.html", form=form, row=row, stale=True, status=409)
         for name in ("title", "description", "state", "language"):
-            setattr(row, name, getattr(form, name).data)  # not populate_obj: version is SQLAlchemy's
+            setattr(
+                row, name, getattr(form, name).data
+            )  # not populate_obj: version is SQLAlchemy's
         db.session.commit()
         flash(_("Map saved."))
         return redirect(url_for("maps.show", map_id=map_id), 303)
     if not form.is_submitted():
         form.version.data = str(row.version)
-    return render("maps/settings.html", form=form, row=row, status=422 if form.is_submitted() else 200)
+    return render(
+        "maps/settings.html", form=form, row=row, status=422 if form.is_submitted() else 200
+    )
 
 
 @bp.route("/maps/<int:map_id>/members", methods=["GET", "POST"])
@@ -134,7 +136,9 @@ def members(map_id: int):
         if user is None:
             form.email.errors.append(_("No account with this e-mail."))
         else:
-            member = db.session.scalar(select(Membership).filter_by(journey_id=map_id, user_id=user.id))
+            member = db.session.scalar(
+                select(Membership).filter_by(journey_id=map_id, user_id=user.id)
+            )
             if member is None:
                 db.session.add(Membership(journey_id=map_id, user_id=user.id, role=form.role.data))
             else:
@@ -145,9 +149,7 @@ def members(map_id: int):
     rows = db.session.scalars(
         select(Membership).filter_by(journey_id=map_id).join(User).order_by(User.name)
     ).all()
-    return render(
-        "maps/members.html", form=form, rows=rows, status=422 if form.errors else 200
-    )
+    return render("maps/members.html", form=form, rows=rows, status=422 if form.errors else 200)
 
 
 @bp.route("/maps/<int:map_id>/members/<int:user_id>/remove", methods=["POST"])
@@ -228,5 +230,9 @@ def undo(map_id: int, deletion_id: int):
         store.restore(deletion)
         db.session.commit()
         flash(_("Restored: %(label)s", label=deletion.label))
-    return redirect(safe_next(request.form.get("next")) if request.form.get("next") else url_for("maps.show", map_id=map_id), 303)
-
+    return redirect(
+        safe_next(request.form.get("next"))
+        if request.form.get("next")
+        else url_for("maps.show", map_id=map_id),
+        303,
+    )

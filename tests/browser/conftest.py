@@ -37,7 +37,8 @@ def browser():
     """Headless Debian Chromium (skips, or fails under CJM_REQUIRE_SERVICES=1, when absent)."""
     need(
         bool(shutil.which(CHROMIUM)),
-        f"Chromium not found at {CHROMIUM}: apt-get install chromium (or make sysdeps) to run browser tests",
+        f"Chromium not found at {CHROMIUM}: apt-get install chromium (or make sysdeps) "
+        "to run browser tests",
         "chromium",
     )
     from playwright.sync_api import sync_playwright

@@ -1,0 +1,106 @@
+"""The six-step stepper: steps 1 and 2 are empty, started or done from the map's content."""
+
+from cjm.journey.model import Channel, Journey, Persona, Stage, Touchpoint, Transition
+from cjm.journey.steps import step_states
+from tests.factories import sample_journey
+
+
+def states(journey: Journey) -> dict[str, str]:
+    return {s.key: s.state for s in step_states(journey)}
+
+
+def missing(journey: Journey, key: str) -> list[str]:
+    return next(s.missing for s in step_states(journey) if s.key == key)
+
+
+def test_six_steps_in_order():
+    assert [(s.number, s.key) for s in step_states(Journey("Empty"))] == [
+        (1, "persona"),
+        (2, "stages"),
+        (3, "research"),
+        (4, "barriers"),
+        (5, "strategies"),
+        (6, "experiments"),
+    ]
+
+
+def test_empty_map():
+    journey = Journey("Empty")
+    assert states(journey) == {
+        "persona": "empty",
+        "stages": "empty",
+        "research": "planned",
+        "barriers": "planned",
+        "strategies": "planned",
+        "experiments": "planned",
+    }
+    assert missing(journey, "persona") == ["persona"]
+    assert missing(journey, "stages") == [
+        "stages",
+        "channels",
+        "touchpoints",
+        "entry",
+        "goal",
+        "transitions",
+    ]
+
+
+def test_sample_map_is_done_for_steps_1_and_2():
+    journey = sample_journey()
+    assert states(journey)["persona"] == "done"
+    assert states(journey)["stages"] == "done"
+    assert missing(journey, "persona") == missing(journey, "stages") == []
+
+
+def test_persona_started_lists_what_it_lacks():
+    journey = Journey("Map", personas=[Persona("anna", "Anna", goals="Buy fast")])
+    assert states(journey)["persona"] == "started"
+    assert missing(journey, "persona") == ["needs", "frustrations"]
+
+
+def test_blank_text_does_not_count():
+    journey = Journey(
+        "Map", personas=[Persona("anna", "Anna", goals="  ", needs="Prices", frustrations="Fees")]
+    )
+    assert missing(journey, "persona") == ["goals"]
+
+
+def test_primary_persona_is_the_one_judged():
+    complete = Persona("bob", "Bob", goals="g", needs="n", frustrations="f")
+    journey = Journey("Map", personas=[complete, Persona("anna", "Anna", primary=True)])
+    assert missing(journey, "persona") == ["goals", "needs", "frustrations"]
+
+
+def test_stages_started_with_template_stages_only():
+    journey = Journey(
+        "Map", stages=[Stage("a", "A"), Stage("b", "B")], channels=[Channel("w", "Web")]
+    )
+    assert states(journey)["stages"] == "started"
+    assert missing(journey, "stages") == ["touchpoints", "entry", "goal", "transitions"]
+
+
+def test_stages_need_a_touchpoint_in_every_stage():
+    journey = sample_journey()
+    journey.stages.append(Stage("loyal", "Loyalty"))
+    assert missing(journey, "stages") == ["touchpoints"]
+
+
+def test_stages_need_two_stages_an_entry_a_goal_and_a_transition():
+    journey = Journey(
+        "Map",
+        stages=[Stage("a", "A")],
+        channels=[Channel("w", "Web")],
+        touchpoints=[Touchpoint("t", "a", "w", "Visit")],
+    )
+    assert states(journey)["stages"] == "started"
+    assert missing(journey, "stages") == ["stages", "entry", "goal", "transitions"]
+    journey.touchpoints.append(Touchpoint("g", "a", "w", "Buy", kind="goal"))
+    journey.transitions.append(Transition("t-g", "t", "g"))
+    assert missing(journey, "stages") == ["stages", "entry"]
+
+
+def test_steps_3_to_6_are_planned_whatever_the_content():
+    for journey in (Journey("Empty"), sample_journey()):
+        planned = [s for s in step_states(journey) if s.number >= 3]
+        assert [s.state for s in planned] == ["planned"] * 4
+        assert all(s.missing == [] for s in planned)

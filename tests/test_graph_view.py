@@ -1,0 +1,231 @@
+"""The graph view: the journey as an accessible SVG with its path checks, page or htmx fragment."""
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import event, select
+
+from cjm import store
+from cjm.extensions import db
+from cjm.models import Channel, Stage, Touchpoint, Transition
+from tests.conftest import sign_in
+from tests.factories import add_member, make_map, make_user, sample_journey
+from tests.journey.test_graph import big_journey
+
+
+def page(client, journey_row, **headers):
+    response = client.get(f"/maps/{journey_row.id}/graph", headers=headers)
+    assert response.status_code == 200
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def svg(soup):
+    return soup.find("svg", class_="journey-graph")
+
+
+def add_touchpoint(journey_row, key, name, stage="buy", channel="call", kind="step"):
+    """A touchpoint row straight through the models (as another editor's write would leave it)."""
+    stage_id = db.session.scalar(select(Stage.id).filter_by(journey_id=journey_row.id, key=stage))
+    channel_id = db.session.scalar(
+        select(Channel.id).filter_by(journey_id=journey_row.id, key=channel)
+    )
+    row = Touchpoint(
+        journey_id=journey_row.id,
+        key=key,
+        name=name,
+        kind=kind,
+        stage_id=stage_id,
+        channel_id=channel_id,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def connect(journey_row, source_key, target_row, kind="alternative"):
+    source_id = db.session.scalar(
+        select(Touchpoint.id).filter_by(journey_id=journey_row.id, key=source_key)
+    )
+    db.session.add(
+        Transition(
+            journey_id=journey_row.id,
+            key=f"{source_key}-{target_row.key}",
+            kind=kind,
+            source_id=source_id,
+            target_id=target_row.id,
+        )
+    )
+    db.session.commit()
+
+
+def test_page_has_header_and_one_node_per_touchpoint(owner_client, journey):
+    soup = page(owner_client, journey)
+    assert soup.select_one("header.map-head h1").text == "Online shop"
+    assert soup.select_one('nav.tabs a[aria-current="page"]').text == "Graph"
+    nodes = svg(soup).select("g.node")
+    assert sorted(n["data-key"] for n in nodes) == ["ad", "call", "cart", "gone", "paid"]
+    kinds = {n["data-key"]: set(n["class"]) for n in nodes}
+    assert "node-decision" in kinds["cart"] and "node-entry" in kinds["ad"]
+    assert svg(soup).select_one("#node-cart polygon") is not None  # decisions are diamonds
+
+
+def test_one_edge_per_transition_with_kind_classes(owner_client, journey):
+    drawing = svg(page(owner_client, journey))
+    edges = drawing.select("g.edge")
+    kinds = {e["id"]: next(c for c in e["class"] if c.startswith("edge-")) for e in edges}
+    assert kinds == {
+        "edge-ad-cart": "edge-main",
+        "edge-cart-paid": "edge-main",
+        "edge-cart-call": "edge-alternative",
+        "edge-call-cart": "edge-loop",
+        "edge-cart-gone": "edge-drop-out",
+    }
+    main = drawing.select_one("#edge-ad-cart path")
+    assert main["marker-end"] == "url(#graph-arrow-main)"
+    assert main.get("stroke-dasharray") is None
+    loop = drawing.select_one("#edge-call-cart path")
+    assert loop["marker-end"] == "url(#graph-arrow-loop)" and loop["stroke-dasharray"]
+    assert float(main["stroke-width"]) > float(loop["stroke-width"])  # volume 100 against 25
+    assert drawing.select_one('text.edge-label[data-edge="cart-call"]').get_text() == (
+        "Has a question 30"
+    )
+
+
+def test_svg_is_accessible(owner_client, journey):
+    drawing = svg(page(owner_client, journey))
+    assert drawing["role"] == "img"
+    for ref in drawing["aria-labelledby"].split():
+        assert drawing.find(id=ref) is not None
+    assert "Online shop" in drawing.find(id="graph-title").text
+    assert {m["id"] for m in drawing.select("defs marker")} >= {
+        "graph-arrow-main",
+        "graph-arrow-alternative",
+        "graph-arrow-loop",
+        "graph-arrow-drop-out",
+    }
+    assert drawing.select_one("#edge-cart-call title").text.startswith(
+        "Fills the cart → Calls to ask"
+    )
+    assert [t.contents[0] for t in drawing.select("text.stage-name")] == [
+        "Awareness",
+        "Purchase",
+        "Use",
+    ]
+    assert [t.contents[0] for t in drawing.select("text.channel-name")] == [
+        "Website",
+        "Call centre",
+    ]
+
+
+def test_valid_map_shows_no_warnings(owner_client, journey):
+    soup = page(owner_client, journey)
+    assert soup.select(".graph-warnings li.warning") == []
+    assert soup.select_one(".graph-warnings .ok") is not None
+    assert soup.select_one(".graph-legend") is not None
+
+
+def test_dead_end_is_warned_with_a_link_to_the_board(owner_client, journey):
+    faq = add_touchpoint(journey, "faq", "Reads the FAQ")
+    connect(journey, "cart", faq)
+    soup = page(owner_client, journey)
+    [warning] = soup.select(".graph-warnings li.warning")
+    assert warning["data-code"] == "dead_end"
+    assert "Reads the FAQ" in warning.p.text and "dead end" in warning.p.text
+    assert warning.a["href"] == f"/maps/{journey.id}/board#tp-faq"
+    assert len(svg(soup).select("g.node")) == 6
+
+
+def test_viewer_can_see_it(client, journey):
+    viewer = make_user("viewer@example.com", "Vera Viewer")
+    add_member(journey, viewer, "viewer")
+    sign_in(client, viewer)
+    assert len(svg(page(client, journey)).select("g.node")) == 5
+
+
+def test_non_member_gets_404(client, journey):
+    sign_in(client, make_user("stranger@example.com", "Stan"))
+    assert client.get(f"/maps/{journey.id}/graph").status_code == 404
+
+
+def test_signed_out_is_sent_to_sign_in(client, journey):
+    response = client.get(f"/maps/{journey.id}/graph")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_htmx_request_gets_the_self_refreshing_fragment(owner_client, journey):
+    response = owner_client.get(f"/maps/{journey.id}/graph", headers={"HX-Request": "true"})
+    soup = BeautifulSoup(response.text, "html.parser")
+    roots = [el for el in soup.contents if el.name]
+    assert [r.get("id") for r in roots] == ["graph"]
+    root = roots[0]
+    assert root["hx-get"] == f"/maps/{journey.id}/graph"
+    assert root["hx-trigger"] == "journey-changed from:body"
+    assert (root["hx-target"], root["hx-swap"]) == ("this", "outerHTML")
+    assert soup.find("header", class_="map-head") is None
+    assert len(root.select("svg g.node")) == 5
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_full_page_carries_the_same_refreshing_element(owner_client, journey):
+    root = page(owner_client, journey).find(id="graph")
+    assert root["hx-trigger"] == "journey-changed from:body"
+
+
+def test_user_text_is_escaped(owner_client, owner):
+    journey = sample_journey()
+    journey.touchpoints[2].name = "<script>alert(1)</script>"
+    journey.transitions[2].label = "<b>why</b>"
+    row = make_map(owner, journey)
+    soup = page(owner_client, row)
+    assert soup.find("script", string="alert(1)") is None
+    assert soup.find("b", string="why") is None
+    node = svg(soup).select_one("#node-call")
+    assert node.select_one("text.name").get_text() == "<script>alert(1)</script>"
+    assert node.title.text.startswith("<script>alert(1)</script>")
+    label = svg(soup).select_one('text.edge-label[data-edge="cart-call"]')
+    assert label.contents[0] == "<b>why</b>"
+
+
+def test_empty_map_tells_to_add_touchpoints_on_the_board(owner_client, owner):
+    row = make_map(owner, store.dm.Journey("Blank", stages=[store.dm.Stage("a", "A")]))
+    soup = page(owner_client, row)
+    assert svg(soup) is None
+    empty = soup.select_one("#graph .empty")
+    assert empty.a["href"] == f"/maps/{row.id}/board"
+
+
+def test_hidden_touchpoints_are_not_drawn(owner_client, journey, owner):
+    call = db.session.scalar(select(Touchpoint).filter_by(journey_id=journey.id, key="call"))
+    store.soft_delete([call], journey.id, owner.id, "Calls to ask")
+    db.session.commit()
+    drawing = svg(page(owner_client, journey))
+    assert len(drawing.select("g.node")) == 4
+    assert drawing.select_one("#edge-cart-call") is None
+
+
+@pytest.fixture
+def count_queries(app):
+    counted = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        counted.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", before)
+        yield counted
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def test_big_map_renders_with_as_few_queries_as_a_small_one(
+    owner_client, journey, owner, count_queries
+):
+    ids = [journey.id, make_map(owner, big_journey()).id]  # read now: commits expire the rows
+    counts = []
+    for map_id in ids:
+        owner_client.get(f"/maps/{map_id}/graph")  # warm up: the signed-in user, the session
+        count_queries.clear()
+        response = owner_client.get(f"/maps/{map_id}/graph")
+        counts.append(len(count_queries))
+    assert counts[0] == counts[1]  # no query per touchpoint or transition
+    drawing = svg(BeautifulSoup(response.text, "html.parser"))
+    assert len(drawing.select("g.node")) == 400
+    assert len(drawing.select("g.edge")) == 600
