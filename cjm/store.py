@@ -246,3 +246,63 @@ def restore(deletion) -> None:
         for row in db.session.scalars(select(model).where(model.deletion_id == deletion.id)):
             row.deletion_id = None
     db.session.delete(deletion)
+
+
+def ordered(model, journey_id: int) -> list:
+    """The map's live stages or channels in their display order."""
+    return list(db.session.scalars(live(model, journey_id).order_by(model.position, model.id)))
+
+
+def set_order(model, ids: list[int]) -> None:
+    """Store positions 0..n-1 in the given order. A plain table UPDATE on purpose: moving a row
+    is not an edit of its content, so it must not bump `version` and turn open edit forms stale."""
+    from sqlalchemy import bindparam, update
+
+    table = model.__table__
+    db.session.execute(
+        update(table).where(table.c.id == bindparam("row_id")).values(position=bindparam("pos")),
+        [{"row_id": row_id, "pos": i} for i, row_id in enumerate(ids)],
+    )
+    db.session.expire_all()
+
+
+def move(model, row, direction: str) -> bool:
+    """Swap a stage or channel with its neighbour ("up" or "down"); False if already at the end."""
+    ids = [r.id for r in ordered(model, row.journey_id)]
+    i = ids.index(row.id)
+    j = i - 1 if direction == "up" else i + 1
+    if not 0 <= j < len(ids):
+        return False
+    ids[i], ids[j] = ids[j], ids[i]
+    set_order(model, ids)
+    return True
+
+
+def reorder(model, journey_id: int, ids: list[int]) -> bool:
+    """Put the map's live rows in this order; False (nothing written) unless `ids` is exactly
+    the live set, e.g. when someone added or deleted one meanwhile."""
+    current = [r.id for r in ordered(model, journey_id)]
+    if sorted(current) != sorted(ids) or len(set(ids)) != len(ids):
+        return False
+    set_order(model, ids)
+    return True
+
+
+def make_primary_persona(persona: Persona) -> list[Persona]:
+    """Make persona the map's only primary one; returns the live personas that lost the flag.
+
+    Hidden (soft-deleted) personas lose it too, so undoing a deletion never brings back a second
+    primary. Same transaction as the caller's save (caller commits)."""
+    others = [
+        p
+        for p in db.session.scalars(
+            select(Persona).where(
+                Persona.journey_id == persona.journey_id, Persona.is_primary.is_(True)
+            )
+        )
+        if p is not persona  # a new persona may be autoflushed into this very query
+    ]
+    persona.is_primary = True
+    for other in others:
+        other.is_primary = False
+    return [p for p in others if p.deletion_id is None]

@@ -1,0 +1,217 @@
+"""The board: cards in their stage column and channel row, summary lanes, the emotion curve,
+edit controls for editors only, the empty state, and one-shot loading on a large map."""
+
+import time
+
+import pytest
+from bs4 import BeautifulSoup, Tag
+from sqlalchemy import event, select
+
+from cjm.extensions import db
+from cjm.journey import model as dm
+from cjm.models import Touchpoint
+from tests.conftest import sign_in
+from tests.factories import add_member, make_map, make_user, sample_journey
+
+HX = {"HX-Request": "true"}
+
+
+def soup(response) -> BeautifulSoup:
+    return BeautifulSoup(response.text, "html.parser")
+
+
+def board(client, journey) -> BeautifulSoup:
+    r = client.get(f"/maps/{journey.id}/board")
+    assert r.status_code == 200
+    return soup(r)
+
+
+@pytest.fixture
+def viewer_client(app, journey):
+    viewer = make_user("viewer@example.com", "Vera Viewer")
+    add_member(journey, viewer, "viewer")
+    client = app.test_client()
+    sign_in(client, viewer)
+    return client
+
+
+def test_header_and_stage_columns(owner_client, journey):
+    page = board(owner_client, journey)
+    assert page.select_one(".map-head h1").text == "Online shop"
+    assert [th.contents[0].strip() for th in page.select("thead th.stage-head")] == [
+        "Awareness",
+        "Purchase",
+        "Use",
+    ]
+    assert [th.text for th in page.select("tr.channel-row th.channel-head")] == [
+        "Website",
+        "Call centre",
+    ]
+
+
+@pytest.mark.parametrize(
+    "key, stage, channel",
+    [
+        ("ad", "aware", "web"),
+        ("cart", "buy", "web"),
+        ("gone", "buy", "web"),
+        ("call", "buy", "call"),
+        ("paid", "use", "web"),
+    ],
+)
+def test_cards_sit_in_their_column_and_row(owner_client, journey, key, stage, channel):
+    page = board(owner_client, journey)
+    card = page.select_one(f"article#tp-{key}")
+    cell = card.find_parent("td")
+    assert (cell["data-stage"], cell["data-channel"]) == (stage, channel)
+    row = cell.find_parent("tr")
+    assert row["data-channel"] == channel
+    column = row.find_all("td").index(cell)
+    assert [th["id"] for th in page.select("thead th.stage-head")][column] == f"stage-{stage}"
+
+
+def test_card_shows_kind_name_emotion_and_outgoing_transitions(owner_client, journey):
+    card = board(owner_client, journey).select_one("article#tp-cart")
+    assert card.select_one(".tp-kind").text == "Decision"
+    assert card.select_one(".tp-name").text.strip() == "Fills the cart"
+    assert card.select_one(".tp-emotion").text == "0"
+    summary = [
+        (li.a.text, li.select_one(".tr-kind").text, li.select_one(".tr-volume").text)
+        for li in card.select(".tp-transitions li")
+    ]
+    assert summary == [
+        ("→ Pays", "Main path", "40"),
+        ("→ Calls to ask", "Alternative", "30"),
+        ("→ Leaves", "Drop-out", "30"),
+    ]
+    assert card.select_one(".tp-transitions a")["href"] == "#tp-paid"
+
+
+def test_cards_within_a_cell_keep_their_order(owner_client, journey):
+    cell = board(owner_client, journey).select_one("td[data-stage=buy][data-channel=web]")
+    assert [a["id"] for a in cell.select("article")] == ["tp-cart", "tp-gone"]
+
+
+def test_editor_gets_edit_in_place_and_add_controls(owner_client, journey):
+    page = board(owner_client, journey)
+    link = page.select_one("article#tp-cart a.tp-open")
+    cart = db.session.scalar(select(Touchpoint).filter_by(journey_id=journey.id, key="cart"))
+    assert link["href"] == link["hx-get"] == f"/maps/{journey.id}/touchpoints/{cart.id}/edit"
+    assert link["hx-target"] == "closest article" and link["hx-swap"] == "outerHTML"
+    assert len(page.select("td.cell a.add-card")) == 6  # 3 stages × 2 channels
+    add = page.select_one("td[data-stage=use][data-channel=call] a.add-card")
+    assert add["hx-target"] == "this" and "stage=" in add["href"] and "channel=" in add["href"]
+
+
+def test_viewer_sees_no_edit_controls(viewer_client, journey):
+    page = board(viewer_client, journey)
+    assert len(page.select("article.tp-card")) == 5
+    assert page.select("a.add-card") == [] and page.select("a.tp-open") == []
+    assert page.select("main form") == [] and page.select("main [hx-post]") == []
+
+
+def test_goals_and_thoughts_lanes(owner_client, journey):
+    cart = db.session.scalar(select(Touchpoint).filter_by(journey_id=journey.id, key="cart"))
+    cart.goal, cart.thought = "Pay quickly", "Where is the delivery price?"
+    db.session.commit()
+    page = board(owner_client, journey)
+    goals = page.select_one("tr.lane-goals td[data-stage=buy]")
+    assert [a.text for a in goals.select("li a")] == ["Pay quickly"]
+    thought = page.select_one("tr.lane-thoughts td[data-stage=buy] figure.thought")
+    assert thought.blockquote.text == "“Where is the delivery price?”"
+    assert page.select("tr.lane-goals td[data-stage=aware] li") == []
+
+
+def test_emotion_curve_has_a_point_per_stage_with_emotions(owner_client, journey):
+    page = board(owner_client, journey)
+    points = page.select("svg.emotion-curve g.point")
+    assert [p["data-stage"] for p in points] == ["aware", "buy", "use"]
+    # Purchase: cart 0, call −1, gone −2 → mean −1.
+    assert [p.select_one(".point-label").text for p in points] == ["+1.0", "-1.0", "+2.0"]
+    assert len(page.select("svg.emotion-curve polyline.curve")) == 1
+
+
+def test_a_stage_without_emotions_leaves_a_gap(owner_client, owner):
+    journey = sample_journey()
+    for tp in journey.touchpoints:
+        if tp.stage == "buy":
+            tp.emotion = None
+    row = make_map(owner, journey)
+    page = board(owner_client, row)
+    assert [p["data-stage"] for p in page.select("svg.emotion-curve g.point")] == ["aware", "use"]
+    assert page.select("svg.emotion-curve polyline.curve") == []  # no line across the gap
+
+
+def test_lanes_fragment_for_journey_changed(owner_client, journey):
+    r = owner_client.get(f"/maps/{journey.id}/board/lanes", headers=HX)
+    [root] = [el for el in soup(r).contents if isinstance(el, Tag)]
+    assert root.name == "tbody" and root["id"] == "board-lanes"
+    assert root["hx-trigger"] == "journey-changed from:body"
+
+
+def test_user_text_is_escaped(owner_client, journey):
+    cart = db.session.scalar(select(Touchpoint).filter_by(journey_id=journey.id, key="cart"))
+    cart.name = "<script>alert(1)</script>"
+    db.session.commit()
+    page = board(owner_client, journey)
+    assert page.select("main script") == []
+    assert page.select_one("article#tp-cart .tp-name").text.strip() == "<script>alert(1)</script>"
+
+
+def test_empty_map_points_to_the_stages_page(owner_client, owner):
+    row = make_map(owner, dm.Journey(title="Blank"))
+    page = board(owner_client, row)
+    assert page.select("table.board") == []
+    assert page.select_one(".board-empty a")["href"] == f"/maps/{row.id}/stages"
+
+
+def test_non_members_get_404(app, journey):
+    stranger = make_user("stranger@example.com", "Stan")
+    client = app.test_client()
+    sign_in(client, stranger)
+    assert client.get(f"/maps/{journey.id}/board").status_code == 404
+
+
+def big_journey(stages=15, per_stage=400 // 15 + 1, transitions=600) -> dm.Journey:
+    """15 stages × 2 channels, ~400 touchpoints, 600 transitions."""
+    journey = dm.Journey(
+        title="Big",
+        stages=[dm.Stage(f"s{i}", f"Stage {i}") for i in range(stages)],
+        channels=[dm.Channel("web", "Website", "website"), dm.Channel("app", "App", "mobile-app")],
+    )
+    for i in range(stages):
+        for j in range(per_stage):
+            journey.touchpoints.append(
+                dm.Touchpoint(
+                    f"t{i}-{j}",
+                    f"s{i}",
+                    "web" if j % 2 else "app",
+                    f"Touchpoint {i}.{j}",
+                    emotion=(i + j) % 5 - 2,
+                )
+            )
+    keys = [t.key for t in journey.touchpoints][:400]
+    journey.touchpoints = journey.touchpoints[:400]
+    pairs = [(a, b) for n, a in enumerate(keys) for b in keys[n + 1 : n + 3]][:transitions]
+    journey.transitions = [dm.Transition(f"e{n}", a, b, volume=n) for n, (a, b) in enumerate(pairs)]
+    return journey
+
+
+def test_large_board_loads_in_a_fixed_number_of_queries(owner_client, owner):
+    big = big_journey()
+    assert (len(big.touchpoints), len(big.transitions)) == (400, 600)
+    row = make_map(owner, big)
+    queries = []
+    listener = lambda *args: queries.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        started = time.perf_counter()
+        page = board(owner_client, row)
+        elapsed = time.perf_counter() - started
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(page.select("article.tp-card")) == 400
+    assert len(page.select(".tp-transitions li")) == 600
+    assert len(page.select("svg.emotion-curve g.point")) == 15
+    assert len(queries) < 15, queries  # no per-card queries
+    assert elapsed < 5, elapsed
