@@ -35,11 +35,11 @@ $(STAMP): pyproject.toml
 translations: $(MO)
 
 $(MO): cjm/translations/ru/LC_MESSAGES/messages.po | install
-	$(VENV)/bin/pybabel compile -q -d cjm/translations
+	$(VENV)/bin/pybabel -q compile -d cjm/translations
 
 extract: install ## refresh the message catalogue after changing UI strings
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l -o cjm/translations/messages.pot .
-	$(VENV)/bin/pybabel update -q -i cjm/translations/messages.pot -d cjm/translations
+	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -o cjm/translations/messages.pot .
+	$(VENV)/bin/pybabel -q update -i cjm/translations/messages.pot -d cjm/translations
 
 # System packages the browser tests need (Debian; run as root, as CI does).
 sysdeps:

@@ -85,9 +85,9 @@ def test_one_edge_per_transition_with_kind_classes(owner_client, journey):
     loop = drawing.select_one("#edge-call-cart path")
     assert loop["marker-end"] == "url(#graph-arrow-loop)" and loop["stroke-dasharray"]
     assert float(main["stroke-width"]) > float(loop["stroke-width"])  # volume 100 against 25
-    assert drawing.select_one('text.edge-label[data-edge="cart-call"]').get_text() == (
-        "Has a question 30"
-    )
+    # Only the volume is drawn; the condition is in the edge's tooltip and the table.
+    assert drawing.select_one('text.edge-label[data-edge="cart-call"]').get_text() == "30"
+    assert "Has a question" in drawing.select_one("#edge-cart-call title").text
 
 
 def test_svg_is_accessible(owner_client, journey):
@@ -110,7 +110,9 @@ def test_svg_is_accessible(owner_client, journey):
         "Purchase",
         "Use",
     ]
-    assert [t.contents[0] for t in drawing.select("text.channel-name")] == [
+    assert [
+        " ".join(s.text for s in t.select("tspan")) for t in drawing.select("text.channel-name")
+    ] == [
         "Website",
         "Call centre",
     ]
@@ -181,8 +183,15 @@ def test_user_text_is_escaped(owner_client, owner):
     node = svg(soup).select_one("#node-call")
     assert node.select_one("text.name").get_text() == "<script>alert(1)</script>"
     assert node.title.text.startswith("<script>alert(1)</script>")
-    label = svg(soup).select_one('text.edge-label[data-edge="cart-call"]')
-    assert label.contents[0] == "<b>why</b>"
+    assert "<b>why</b>" in svg(soup).select_one("#edge-cart-call title").text
+    rows = [[td.text for td in tr.select("td")] for tr in soup.select(".graph-list tbody tr")]
+    assert [
+        "Fills the cart",
+        "<script>alert(1)</script>",
+        "Alternative",
+        "<b>why</b>",
+        "30",
+    ] in rows
 
 
 def test_empty_map_tells_to_add_touchpoints_on_the_board(owner_client, owner):
@@ -229,3 +238,26 @@ def test_big_map_renders_with_as_few_queries_as_a_small_one(
     drawing = svg(BeautifulSoup(response.text, "html.parser"))
     assert len(drawing.select("g.node")) == 400
     assert len(drawing.select("g.edge")) == 600
+
+
+def test_graph_gets_the_full_width_in_a_keyboard_scrollable_box(owner_client, journey):
+    soup = page(owner_client, journey)
+    root = soup.find(id="graph")
+    canvas = root.select_one(".graph-canvas")
+    assert canvas["tabindex"] == "0" and canvas["role"] == "region" and canvas["aria-label"]
+    assert canvas.find("svg", class_="journey-graph") is not None
+    # Checks above the drawing and the legend below it, not in a column beside it.
+    order = [el.get("class", [None])[0] for el in root.find_all(recursive=False)]
+    assert order.index("graph-warnings") < order.index("graph-canvas") < order.index("graph-legend")
+
+
+def test_long_names_are_cut_with_the_full_name_in_the_tooltip(owner_client, owner):
+    journey = sample_journey()
+    journey.touchpoints[
+        2
+    ].name = "Calls the shop to ask whether the headphones fit an old phone model"
+    soup = page(owner_client, make_map(owner, journey))
+    node = svg(soup).select_one("#node-call")
+    lines = [t.text for t in node.select("text.name tspan")]
+    assert 2 <= len(lines) <= 3 and lines[-1].endswith("…")
+    assert node.title.text.startswith(journey.touchpoints[2].name)

@@ -5,7 +5,7 @@ from flask import Blueprint
 from .. import store
 from ..access import guard
 from ..journey import model as dm
-from ..journey.graph import DASHES, layout, validate
+from ..journey.graph import DASHES, LINE_H, layout, validate
 from ..web import render
 
 bp = Blueprint("graph", __name__)
@@ -18,6 +18,7 @@ def graph_context(journey: dm.Journey) -> dict:
         "layout": layout(journey),
         "warnings": validate(journey),
         "dashes": DASHES,
+        "line_h": LINE_H,
     }
 
 

@@ -31,6 +31,7 @@ TEMPLATE_LABELS = {
     "marketing": _l("Marketing journey: awareness → consideration → purchase → use → loyalty"),
 }
 LANGUAGE_LABELS = {"en": "English", "ru": "Русский"}
+ROLE_LABELS = {"viewer": _l("Viewer"), "editor": _l("Editor"), "owner": _l("Owner")}
 STATE_LABELS = {"as-is": _l("As-is (current)"), "to-be": _l("To-be (future)")}
 
 
@@ -52,7 +53,7 @@ class MemberForm(FlaskForm):
     email = EmailField(_l("E-mail of a registered user"), validators=[DataRequired(), Email()])
     role = SelectField(
         _l("Role"),
-        choices=choices({"viewer": _l("Viewer"), "editor": _l("Editor"), "owner": _l("Owner")}),
+        choices=choices(ROLE_LABELS),
     )
 
 
@@ -144,7 +145,7 @@ def members(map_id: int):
             else:
                 member.role = form.role.data
             db.session.commit()
-            flash(_("%(name)s is now %(role)s.", name=user.name, role=form.role.data))
+            flash(_("%(name)s is now %(role)s.", name=user.name, role=ROLE_LABELS[form.role.data]))
             return redirect(url_for("maps.members", map_id=map_id), 303)
     rows = db.session.scalars(
         select(Membership).filter_by(journey_id=map_id).join(User).order_by(User.name)

@@ -96,9 +96,8 @@ def sign_in_page(page, email: str, password: str = "secret-pass") -> None:
 
 def axe_violations(page, impacts=("serious", "critical")) -> list[str]:
     """Run axe-core in the page; the ids and targets of serious or critical violations."""
-    page.evaluate(
-        AXE.read_text()
-    )  # evaluated by the driver: the page's CSP rightly allows no inline script
+    # Evaluated by the driver: the page's CSP rightly allows no inline script tag.
+    page.evaluate(AXE.read_text())
     result = page.evaluate("async () => await axe.run(document)")
     return [
         f"{v['id']}: {[n['target'] for n in v['nodes']][:3]}"

@@ -1,12 +1,13 @@
 """The journey graph: build, the path checks and the drawing layout, on hand-built maps."""
 
+import math
 import time
 
 import networkx as nx
 import pytest
 
 from cjm.journey import graph
-from cjm.journey.graph import build, layout, stroke_width, validate
+from cjm.journey.graph import build, layout, overlaps, stroke_width, validate
 from cjm.journey.model import Channel, Journey, JourneyError, Stage, Touchpoint, Transition
 from tests.factories import sample_journey
 
@@ -256,8 +257,8 @@ def test_forward_edge_is_straight_and_back_edge_curves_above():
     assert forward.x1 < forward.x2
     back = edges["g", "e"]
     assert back.curved and " Q " in back.path
-    assert back.label_y < lay.node("s").top  # arches over the node between its ends
-    assert back.label_y > 24  # … and stays below the stage names
+    assert back.mid_y < lay.node("s").top  # arches over the node between its ends
+    assert back.mid_y > 24  # … and stays below the stage names
 
 
 def test_opposite_edges_bend_to_opposite_sides():
@@ -266,7 +267,7 @@ def test_opposite_edges_bend_to_opposite_sides():
     down, up = edges["cart-call"], edges["call-cart"]
     assert down.curved and up.curved
     column = lay.node("cart").x
-    assert down.label_x < column < up.label_x
+    assert down.mid_x < column < up.mid_x
 
 
 def test_an_edge_skipping_a_stacked_touchpoint_goes_around_it():
@@ -274,7 +275,7 @@ def test_an_edge_skipping_a_stacked_touchpoint_goes_around_it():
     gone = lay.node("gone")  # sits between "cart" and "call" in the Purchase column
     for key in ("cart-call", "call-cart"):
         edge = next(e for e in lay.edges if e.key == key)
-        assert not gone.left <= edge.label_x <= gone.left + gone.width
+        assert not gone.left <= edge.mid_x <= gone.left + gone.width
 
 
 def test_parallel_edges_fan_out():
@@ -295,7 +296,7 @@ def test_self_loop_sits_on_top_of_its_node():
     lay = layout(journey)
     loop = next(e for e in lay.edges if e.source == e.target)
     assert loop.curved and " C " in loop.path
-    assert loop.label_y < lay.node("s").top
+    assert loop.mid_y < lay.node("s").top
 
 
 def test_endpoints_sit_on_the_boxes():
@@ -349,3 +350,76 @@ def test_big_map_lays_out_fast():
     elapsed = time.perf_counter() - start
     assert len(lay.nodes) == 400 and len(lay.edges) == 600
     assert elapsed < 2, f"layout + validate took {elapsed:.2f}s"
+
+
+def test_only_edges_with_a_volume_get_a_label_and_it_fits_the_number():
+    journey = sample_journey()
+    journey.transitions[0].volume = None
+    edges = {e.key: e for e in layout(journey).edges}
+    assert not edges["ad-cart"].show_label and edges["ad-cart"].label_box is None
+    box = edges["cart-paid"].label_box  # volume 40: two digits
+    assert edges["cart-paid"].show_label
+    assert box[2] - box[0] == graph.label_width(40) < graph.label_width(1000)
+
+
+def test_a_label_sits_on_its_own_path():
+    lay = layout(sample_journey())
+    for e in lay.edges:
+        if e.show_label and not e.curved:
+            # On the straight segment between the ends: the cross product is ~0.
+            cross = (e.x2 - e.x1) * (e.label_y - e.y1) - (e.y2 - e.y1) * (e.label_x - e.x1)
+            assert abs(cross) / math.hypot(e.x2 - e.x1, e.y2 - e.y1) < 1.5
+
+
+def assert_labels_collide_with_nothing(lay):
+    boxes = [e.label_box for e in lay.edges if e.show_label]
+    for i, box in enumerate(boxes):
+        assert not any(overlaps(box, other) for other in boxes[i + 1 :]), box
+        assert not any(overlaps(box, n.box) for n in lay.nodes), box
+        assert box[1] >= graph.HEADER  # never over the stage names
+
+
+def test_labels_of_the_sample_map_collide_with_nothing():
+    lay = layout(sample_journey())
+    assert_labels_collide_with_nothing(lay)
+    shown = {e.key for e in lay.edges if e.show_label}
+    # "cart-gone" joins two stacked boxes 20 px apart: no room, its volume stays in the tooltip.
+    assert shown == {"ad-cart", "cart-paid", "cart-call", "call-cart"}
+
+
+def test_labels_of_a_crowded_map_collide_with_nothing_and_some_are_left_out():
+    lay = layout(big_journey(stages=6, channels=6, touchpoints=60, transitions=120))
+    assert_labels_collide_with_nothing(lay)
+    shown = sum(e.show_label for e in lay.edges)
+    assert 0 < shown < len(lay.edges)
+
+
+def test_labels_collide_with_nothing_when_they_all_start_in_one_place():
+    # Five parallel edges: their midpoints crowd together, so the labels must move along.
+    journey = journey_of(
+        [("e", "a", "web", "entry"), ("g", "c", "web", "goal")],
+        [("e", "g", "main", 100 + i) for i in range(5)],
+    )
+    lay = layout(journey)
+    assert_labels_collide_with_nothing(lay)
+    assert sum(e.show_label for e in lay.edges) >= 3
+
+
+def test_a_back_edge_in_a_column_of_stacked_boxes_goes_around_them():
+    journey = journey_of(
+        [
+            ("top", "b", "web", "step"),
+            ("mid1", "b", "web", "step"),
+            ("mid2", "b", "web", "step"),
+            ("low", "b", "call", "step"),
+        ],
+        [("low", "top", "loop")],
+    )
+    lay = layout(journey)
+    [edge] = lay.edges
+    assert edge.curved
+    # It runs beside the stack (in the gap between the columns), not through it.
+    for key in ("mid1", "mid2"):
+        n = lay.node(key)
+        assert not n.left - graph.GAP / 2 <= edge.mid_x <= n.left + n.width + graph.GAP / 2
+    assert graph.LEFT < edge.mid_x < lay.width - graph.MARGIN
