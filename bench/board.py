@@ -26,7 +26,7 @@ from sqlalchemy import event  # noqa: E402
 from cjm import create_app, store  # noqa: E402
 from cjm.extensions import db  # noqa: E402
 from cjm.journey import model as dm  # noqa: E402
-from cjm.models import User  # noqa: E402
+from cjm.models import Journey, User  # noqa: E402
 
 
 def large_journey(stages=15, channels=6, touchpoints=400, transitions=600, seed=7) -> dm.Journey:
@@ -121,8 +121,11 @@ def main() -> None:
     with client.session_transaction() as session:
         session["_user_id"] = str(user_id)
 
-    from cjm.routes.board import board_context
+    from cjm.routes.board import board_model
     from cjm.routes.graph import graph_context
+
+    def board_context(journey):
+        return {"journey": journey, "board": board_model(journey)}
 
     rows = []
     for page, context_fn, template in (
@@ -141,8 +144,8 @@ def main() -> None:
             from flask_login import login_user
 
             login_user(db.session.get(User, user_id))
-            g.journey, g.role = db.session.get(store.Journey, large), "owner"
-            context = context_fn(large)
+            g.journey, g.role = db.session.get(Journey, large), "owner"
+            context = context_fn(store.load_journey(large))
             bare_ms = median_ms(lambda c=context, t=template: render_template(t, **c), args.repeat)
         rows.append((page, request_ms, bare_ms, queries["small"], queries["large"]))
 
