@@ -17,96 +17,80 @@ def live(model, journey_id: int):
     return select(model).where(model.journey_id == journey_id, model.deletion_id.is_(None))
 
 
+# Fields a row and its domain dataclass share by name; the rest (ids, references) are mapped apart.
+SHARED = {
+    Persona: (
+        "key", "name", "age", "occupation", "quote", "goals", "needs", "expectations",
+        "frustrations", "behaviour", "segment", "lifecycle",
+    ),
+    Stage: ("key", "name", "description"),
+    Channel: ("key", "name", "kind"),
+    Touchpoint: ("key", "kind", "name", "description", "action", "goal", "thought", "emotion"),
+    Transition: ("key", "kind", "label", "volume"),
+}  # fmt: skip
+
+
+def shared(obj, model) -> dict:
+    """The shared fields of a row or a dataclass, as keyword arguments for the other side."""
+    return {name: getattr(obj, name) for name in SHARED[model]}
+
+
 def load_journey(journey_id: int) -> dm.Journey:
     """The whole map as a domain Journey, in a fixed number of queries (no N+1)."""
     row = db.session.get(Journey, journey_id)
-    personas = db.session.scalars(live(Persona, journey_id).order_by(Persona.position, Persona.id))
-    stages = db.session.scalars(live(Stage, journey_id).order_by(Stage.position, Stage.id)).all()
-    channels = db.session.scalars(
-        live(Channel, journey_id).order_by(Channel.position, Channel.id)
-    ).all()
+
+    def rows(model):
+        return db.session.scalars(live(model, journey_id).order_by(*order(model))).all()
+
+    stages, channels = rows(Stage), rows(Channel)
     stage_key = {s.id: s.key for s in stages}
     channel_key = {c.id: c.key for c in channels}
+    # Elements hanging on a hidden stage, channel or touchpoint are hidden with it.
     touchpoints = [
-        t
-        for t in db.session.scalars(
-            live(Touchpoint, journey_id).order_by(Touchpoint.position, Touchpoint.id)
-        )
-        if t.stage_id in stage_key and t.channel_id in channel_key
+        t for t in rows(Touchpoint) if t.stage_id in stage_key and t.channel_id in channel_key
     ]
     tp_key = {t.id: t.key for t in touchpoints}
-    transitions = [
-        e
-        for e in db.session.scalars(live(Transition, journey_id).order_by(Transition.id))
-        if e.source_id in tp_key and e.target_id in tp_key
-    ]
+    transitions = [e for e in rows(Transition) if e.source_id in tp_key and e.target_id in tp_key]
+
+    def ids(r) -> dict:
+        return {"id": r.id, "version": r.version}
+
     return dm.Journey(
-        id=row.id,
-        version=row.version,
+        **ids(row),
         title=row.title,
         description=row.description,
         state=row.state,
         language=row.language,
         personas=[
-            dm.Persona(
-                id=p.id,
-                version=p.version,
-                key=p.key,
-                name=p.name,
-                age=p.age,
-                occupation=p.occupation,
-                quote=p.quote,
-                goals=p.goals,
-                needs=p.needs,
-                expectations=p.expectations,
-                frustrations=p.frustrations,
-                behaviour=p.behaviour,
-                segment=p.segment,
-                lifecycle=p.lifecycle,
-                primary=p.is_primary,
-                avatar_id=p.avatar_id,
-            )
-            for p in personas
+            dm.Persona(**ids(p), **shared(p, Persona), primary=p.is_primary, avatar_id=p.avatar_id)
+            for p in rows(Persona)
         ],
-        stages=[
-            dm.Stage(id=s.id, version=s.version, key=s.key, name=s.name, description=s.description)
-            for s in stages
-        ],
-        channels=[
-            dm.Channel(id=c.id, version=c.version, key=c.key, name=c.name, kind=c.kind)
-            for c in channels
-        ],
+        stages=[dm.Stage(**ids(s), **shared(s, Stage)) for s in stages],
+        channels=[dm.Channel(**ids(c), **shared(c, Channel)) for c in channels],
         touchpoints=[
             dm.Touchpoint(
-                id=t.id,
-                version=t.version,
-                key=t.key,
+                **ids(t),
+                **shared(t, Touchpoint),
                 stage=stage_key[t.stage_id],
                 channel=channel_key[t.channel_id],
-                kind=t.kind,
-                name=t.name,
-                description=t.description,
-                action=t.action,
-                goal=t.goal,
-                thought=t.thought,
-                emotion=t.emotion,
             )
             for t in touchpoints
         ],
         transitions=[
             dm.Transition(
-                id=e.id,
-                version=e.version,
-                key=e.key,
+                **ids(e),
+                **shared(e, Transition),
                 source=tp_key[e.source_id],
                 target=tp_key[e.target_id],
-                kind=e.kind,
-                label=e.label,
-                volume=e.volume,
             )
             for e in transitions
         ],
     )
+
+
+def order(model) -> tuple:
+    """Display order: by position where the element has one, then by id."""
+    return (model.position, model.id) if hasattr(model, "position") else (model.id,)
 
 
 def slug(text: str, fallback: str) -> str:
@@ -161,32 +145,16 @@ def add_journey(journey: dm.Journey, owner_id: int) -> Journey:
     db.session.add(row)
     db.session.flush()
     jid = row.id
-    for i, p in enumerate(journey.personas):
-        db.session.add(
-            Persona(
-                journey_id=jid,
-                key=p.key,
-                name=p.name,
-                age=p.age,
-                occupation=p.occupation,
-                quote=p.quote,
-                goals=p.goals,
-                needs=p.needs,
-                expectations=p.expectations,
-                frustrations=p.frustrations,
-                behaviour=p.behaviour,
-                segment=p.segment,
-                lifecycle=p.lifecycle,
-                is_primary=p.primary,
-                position=i,
-            )
-        )
+    db.session.add_all(
+        Persona(journey_id=jid, **shared(p, Persona), is_primary=p.primary, position=i)
+        for i, p in enumerate(journey.personas)
+    )
     stages = {
-        s.key: Stage(journey_id=jid, key=s.key, name=s.name, description=s.description, position=i)
+        s.key: Stage(journey_id=jid, **shared(s, Stage), position=i)
         for i, s in enumerate(journey.stages)
     }
     channels = {
-        c.key: Channel(journey_id=jid, key=c.key, name=c.name, kind=c.kind, position=i)
+        c.key: Channel(journey_id=jid, **shared(c, Channel), position=i)
         for i, c in enumerate(journey.channels)
     }
     db.session.add_all([*stages.values(), *channels.values()])
@@ -194,16 +162,9 @@ def add_journey(journey: dm.Journey, owner_id: int) -> Journey:
     touchpoints = {
         t.key: Touchpoint(
             journey_id=jid,
-            key=t.key,
+            **shared(t, Touchpoint),
             stage_id=stages[t.stage].id,
             channel_id=channels[t.channel].id,
-            kind=t.kind,
-            name=t.name,
-            description=t.description,
-            action=t.action,
-            goal=t.goal,
-            thought=t.thought,
-            emotion=t.emotion,
             position=i,
         )
         for i, t in enumerate(journey.touchpoints)
@@ -213,12 +174,9 @@ def add_journey(journey: dm.Journey, owner_id: int) -> Journey:
     db.session.add_all(
         Transition(
             journey_id=jid,
-            key=e.key,
+            **shared(e, Transition),
             source_id=touchpoints[e.source].id,
             target_id=touchpoints[e.target].id,
-            kind=e.kind,
-            label=e.label,
-            volume=e.volume,
         )
         for e in journey.transitions
     )
