@@ -16,7 +16,7 @@ run: install translations ## migrate, seed the demo map when empty, serve on htt
 	$(FLASK) seed-demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install translations ## lint, then the whole suite
+test: install translations sysdeps ## lint, then the whole suite
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -41,11 +41,16 @@ extract: install ## refresh the message catalogue after changing UI strings
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -o cjm/translations/messages.pot .
 	$(VENV)/bin/pybabel -q update -i cjm/translations/messages.pot -d cjm/translations
 
-# System packages the browser tests need (Debian; run as root, as CI does).
+# System packages the browser tests need: installed when missing and run as root on Debian,
+# else named (the browser tests skip without them).
+SYSPKGS := chromium fonts-dejavu-core
 sysdeps:
-	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	  apt-get update -qq && apt-get install -y -qq chromium fonts-dejavu-core; \
-	else echo "As root on Debian: apt-get install chromium fonts-dejavu-core (browser tests skip without it)"; fi
+	@missing=$$(for p in $(SYSPKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing system packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "Missing system packages (browser tests will skip): $$missing — install with: sudo apt-get install $$missing"; fi
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
