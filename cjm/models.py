@@ -4,10 +4,20 @@ Every editable part of a map carries `version` (optimistic locking: a stale save
 `deletion_id` (soft delete: rows sharing one Deletion come back together on undo).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from .extensions import db
@@ -52,6 +62,8 @@ class Journey(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # A touchpoint's evidence counts as "enough" from this many observations on.
+    evidence_threshold: Mapped[int] = mapped_column(default=5, server_default="5")
     # use_alter: journey <-> deletion reference each other.
     deletion_id: Mapped[int | None] = mapped_column(
         ForeignKey("deletion.id", ondelete="SET NULL", use_alter=True)
@@ -184,3 +196,199 @@ class Transition(JourneyPart, db.Model):
     kind: Mapped[str] = mapped_column(String(12), default="main")
     label: Mapped[str] = mapped_column(String(200), default="")
     volume: Mapped[int | None]
+
+
+# --- Step 3: experience research -------------------------------------------------------------
+
+
+class Segment(JourneyPart, db.Model):
+    """A customer group evidence is tied to (e.g. "new customers", "B2B")."""
+
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Interview(db.Model):
+    """A sales-manager interview: notes, with quotes recorded as observations."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    manager: Mapped[str] = mapped_column(String(120))
+    held_on: Mapped[date]
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SurveyImport(db.Model):
+    """One upload of a survey file, from preview through mapping to the committed rows."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    # Parsing options, column and value mappings chosen by the user (JSON).
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    # uploaded | validated | importing | done | failed | cancelled
+    status: Mapped[str] = mapped_column(String(12), default="uploaded")
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    done_rows: Mapped[int] = mapped_column(default=0)
+    total_rows: Mapped[int] = mapped_column(default=0)
+    report: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Observation(db.Model):
+    """One piece of evidence: tied to a touchpoint (or a stage and/or channel) and a segment.
+
+    stage_id and channel_id are filled from the touchpoint when there is one, so aggregates per
+    stage and channel are plain GROUP BYs on indexed columns."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journey.id", ondelete="CASCADE"))
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("touchpoint.id", ondelete="SET NULL"), index=True
+    )
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id", ondelete="SET NULL"))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channel.id", ondelete="SET NULL"))
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segment.id", ondelete="SET NULL"))
+    # mystery-shopper | survey | interview | analytics | market
+    source: Mapped[str] = mapped_column(String(16))
+    observed_on: Mapped[date | None]
+    respondent: Mapped[str] = mapped_column(String(120), default="")
+    csat: Mapped[int | None] = mapped_column(SmallInteger)
+    nps: Mapped[int | None] = mapped_column(SmallInteger)
+    ces: Mapped[int | None] = mapped_column(SmallInteger)
+    verbatim: Mapped[str] = mapped_column(Text, default="")
+    import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("survey_import.id", ondelete="SET NULL"), index=True
+    )
+    visit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("visit.id", ondelete="CASCADE"), index=True
+    )
+    interview_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interview.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+    deletion_id: Mapped[int | None] = mapped_column(ForeignKey("deletion.id", ondelete="SET NULL"))
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_observation_map_stage_segment", "journey_id", "stage_id", "segment_id"),
+        Index("ix_observation_map_channel_segment", "journey_id", "channel_id", "segment_id"),
+        CheckConstraint("csat BETWEEN 1 AND 5", name="csat"),
+        CheckConstraint("nps BETWEEN 0 AND 10", name="nps"),
+        CheckConstraint("ces BETWEEN 1 AND 7", name="ces"),
+    )
+
+
+class Checklist(JourneyPart, db.Model):
+    """A mystery-shopper checklist template of a map."""
+
+    name: Mapped[str] = mapped_column(String(200))
+    items: Mapped[list["ChecklistItem"]] = relationship(
+        back_populates="checklist", order_by="ChecklistItem.position", cascade="all, delete-orphan"
+    )
+
+
+class ChecklistItem(db.Model):
+    """One question of a checklist: yes/no, a 1–5 or 1–10 scale, a number, or text."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checklist_id: Mapped[int] = mapped_column(
+        ForeignKey("checklist.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(10))  # yes-no | scale-5 | scale-10 | number | text
+    position: Mapped[int] = mapped_column(default=0)
+    deletion_id: Mapped[int | None] = mapped_column(ForeignKey("deletion.id", ondelete="SET NULL"))
+
+    checklist: Mapped[Checklist] = relationship(back_populates="items")
+
+
+class Visit(db.Model):
+    """A mystery-shopper visit: a draft until submitted, so a dropped connection loses nothing."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    checklist_id: Mapped[int] = mapped_column(ForeignKey("checklist.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    visited_on: Mapped[date | None]
+    place: Mapped[str] = mapped_column(String(200), default="")
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channel.id", ondelete="SET NULL"))
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("touchpoint.id", ondelete="SET NULL")
+    )
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segment.id", ondelete="SET NULL"))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft | submitted
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+    deletion_id: Mapped[int | None] = mapped_column(ForeignKey("deletion.id", ondelete="SET NULL"))
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class VisitAnswer(db.Model):
+    """The answer to one checklist item in one visit."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("checklist_item.id", ondelete="CASCADE"), index=True
+    )
+    yes: Mapped[bool | None]
+    number: Mapped[float | None]
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (UniqueConstraint("visit_id", "item_id"),)
+
+
+class VisitPhoto(db.Model):
+    """A photo taken during a visit (re-encoded, metadata stripped, stored as an Image)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id", ondelete="CASCADE"), index=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("image.id", ondelete="CASCADE"))
+
+
+class AnalyticsVolume(db.Model):
+    """A web-analytics figure for a period: visits, requests or orders at a stage or transition."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    metric: Mapped[str] = mapped_column(String(16))  # visits | requests | orders | custom name
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id", ondelete="CASCADE"))
+    transition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transition.id", ondelete="CASCADE")
+    )
+    value: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(db.Model):
+    """A per-map token for survey tools pushing observations; only its hash is stored."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(120))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))  # shown in lists so users can tell tokens apart
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

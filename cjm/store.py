@@ -7,9 +7,24 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .journey import model as dm
-from .models import Channel, Journey, Membership, Persona, Stage, Touchpoint, Transition
+from .models import (
+    Channel,
+    Checklist,
+    ChecklistItem,
+    Journey,
+    Membership,
+    Observation,
+    Persona,
+    Segment,
+    Stage,
+    Touchpoint,
+    Transition,
+    Visit,
+)
 
 PARTS = (Persona, Stage, Channel, Touchpoint, Transition)
+# Everything a Deletion can hide, and so bring back on undo.
+RESTORABLE = (*PARTS, Segment, Checklist, ChecklistItem, Observation, Visit)
 
 
 def live(model, journey_id: int):
@@ -200,7 +215,7 @@ def soft_delete(rows, journey_id: int, user_id: int | None, label: str):
 
 def restore(deletion) -> None:
     """Undo a Deletion: un-hide its rows and forget it (caller commits)."""
-    for model in PARTS:
+    for model in RESTORABLE:
         for row in db.session.scalars(select(model).where(model.deletion_id == deletion.id)):
             row.deletion_id = None
     db.session.delete(deletion)
