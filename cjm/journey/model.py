@@ -8,6 +8,10 @@ LIFECYCLE = ("potential", "developing", "developed", "sleeping", "lost")
 TOUCHPOINT_KINDS = ("entry", "step", "decision", "goal", "exit")
 TRANSITION_KINDS = ("main", "alternative", "loop", "drop-out")
 EMOTION_MIN, EMOTION_MAX = -2, 2
+# Step 3: where evidence comes from, and the scales it is measured on.
+EVIDENCE_SOURCES = ("mystery-shopper", "survey", "interview", "analytics", "market")
+CSAT_RANGE, NPS_RANGE, CES_RANGE = (1, 5), (0, 10), (1, 7)
+CHECKLIST_ITEM_KINDS = ("yes-no", "scale-5", "scale-10", "number", "text")
 # The channel catalogue; "custom" is any other channel a team names itself.
 CHANNEL_KINDS = (
     "website",
@@ -98,6 +102,32 @@ class Transition:
     volume: int | None = None
     id: int | None = None
     version: int = 1
+
+
+@dataclass
+class Segment:
+    key: str
+    name: str
+    id: int | None = None
+    version: int = 1
+
+
+@dataclass
+class Observation:
+    """One piece of evidence, tied to a touchpoint or at least a stage and/or channel (by key)."""
+
+    source: str
+    touchpoint: str | None = None
+    stage: str | None = None
+    channel: str | None = None
+    segment: str | None = None
+    date: str | None = None  # ISO 8601 (YYYY-MM-DD)
+    respondent: str = ""
+    csat: int | None = None
+    nps: int | None = None
+    ces: int | None = None
+    verbatim: str = ""
+    id: int | None = None
 
 
 @dataclass

@@ -13,6 +13,11 @@ BLUEPRINTS = (
     "board",
     "graph",
     "documents",
+    "research",
+    "evidence",
+    "shopper",
+    "imports",
+    "api",
 )
 
 
