@@ -53,6 +53,10 @@ class Defaults:
     # "local" serves only the vendored copy (CJM_HTMX_SOURCE=local for air-gapped rooms).
     HTMX_SOURCE = "cdn"
     UNDO_SECONDS = 15 * 60
+    SHOPPER_PHOTO_MAX_BYTES = 8 * 1024 * 1024
+    SHOPPER_PHOTO_MAX_PIXELS = 8192
+    IMPORT_MAX_BYTES = 20 * 1024 * 1024
+    IMPORT_SYNC_ROWS = 2000  # smaller survey files import during the request
     DEMO_EMAIL = "demo@cjm.studio"
     DEMO_PASSWORD = "demo-journey"
     REDIS_URL = None

@@ -11,7 +11,7 @@ from flask import current_app
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
-from . import store
+from . import evidence, store
 from .extensions import db
 from .journey import serialize
 from .journey.model import ValidationError
@@ -23,6 +23,7 @@ TOP = ("schema", "map", *serialize.SECTIONS)  # error lists follow the document'
 PATTERNS = {
     r"\S": "must not be blank",
     "^[a-z0-9][a-z0-9_-]*$": "a key uses lowercase letters a-z, digits, '-' and '_'",
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "a date is written YYYY-MM-DD",
 }
 
 
@@ -99,6 +100,7 @@ def import_document(data, owner_id: int) -> Journey:
     journey = serialize.from_document(data)
     try:
         row = store.add_journey(journey, owner_id)
+        evidence.add_document_evidence(row.id, journey)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -107,8 +109,11 @@ def import_document(data, owner_id: int) -> Journey:
 
 
 def export_document(map_id: int) -> dict:
-    """The live map as a `cjm-studio/1` document."""
-    return serialize.to_document(store.load_journey(map_id))
+    """The live map as a `cjm-studio/1` document, with its segments and evidence."""
+    journey = store.load_journey(map_id)
+    journey.segments = evidence.load_segments(map_id)
+    journey.evidence = evidence.load_evidence(map_id)
+    return serialize.to_document(journey)
 
 
 def document_text(doc: dict) -> str:

@@ -3,7 +3,7 @@
 import re
 import unicodedata
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from .extensions import db
 from .journey import model as dm
@@ -210,6 +210,19 @@ def soft_delete(rows, journey_id: int, user_id: int | None, label: str):
     db.session.flush()
     for row in rows:
         row.deletion_id = deletion.id
+    # Evidence is aggregated in SQL, not through load_journey(): hide the observations tied to a
+    # hidden stage, channel, touchpoint or segment explicitly, so no figure counts them meanwhile.
+    column = {Stage: Observation.stage_id, Channel: Observation.channel_id}
+    column.update({Touchpoint: Observation.touchpoint_id, Segment: Observation.segment_id})
+    for model, fk in column.items():
+        ids = [row.id for row in rows if isinstance(row, model)]
+        if ids:
+            db.session.execute(
+                update(Observation)
+                .where(fk.in_(ids), Observation.deletion_id.is_(None))
+                .values(deletion_id=deletion.id)
+                .execution_options(synchronize_session=False)
+            )
     return deletion
 
 
@@ -279,3 +292,22 @@ def make_primary_persona(persona: Persona) -> list[Persona]:
     for other in others:
         other.is_primary = False
     return [p for p in others if p.deletion_id is None]
+
+
+# --- Step 3 evidence: the rules live in cjm/evidence.py; these names are kept here too because
+# the survey import, visits and the API look for them in the store. Imported lazily: evidence.py
+# imports this module.
+
+
+def observation_values(journey_id: int, **fields) -> dict:
+    """Checked Observation column values (see cjm.evidence.observation_values)."""
+    from .evidence import observation_values as values
+
+    return values(journey_id, **fields)
+
+
+def add_observation(journey_id: int, **fields):
+    """Check and add one Observation to the session (see cjm.evidence.add_observation)."""
+    from .evidence import add_observation as add
+
+    return add(journey_id, **fields)

@@ -69,6 +69,10 @@ def register(app: Flask) -> None:
 
     app.jinja_env.globals["get_locale"] = get_locale
 
+    # Every stylesheet in static/css, app.css first: one cached file each, no inline <style>.
+    sheets = sorted(p.stem for p in (Path(app.static_folder) / "css").glob("*.css"))
+    app.jinja_env.globals["stylesheets"] = ["app", *(s for s in sheets if s != "app")]
+
     @app.context_processor
     def htmx_globals():
         use_cdn = current_app.config["HTMX_SOURCE"] == "cdn"

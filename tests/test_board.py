@@ -215,3 +215,41 @@ def test_large_board_loads_in_a_fixed_number_of_queries(owner_client, owner):
     assert len(page.select("svg.emotion-curve g.point")) == 15
     assert len(queries) < 15, queries  # no per-card queries
     assert elapsed < 5, elapsed
+
+
+def test_evidence_on_every_card_costs_no_extra_queries(owner_client, owner):
+    from cjm.models import Observation
+
+    row = make_map(owner, big_journey())
+    url = f"/maps/{row.id}/board"  # read before counting: the row expires on commit
+    tps = db.session.scalars(select(Touchpoint).filter_by(journey_id=row.id)).all()
+
+    def count_queries() -> tuple[int, BeautifulSoup]:
+        queries = []
+        listener = lambda *args: queries.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            page = soup(owner_client.get(url))
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        return len(queries), page
+
+    without, _ = count_queries()
+    db.session.add_all(
+        Observation(
+            journey_id=tp.journey_id,
+            touchpoint_id=tp.id,
+            stage_id=tp.stage_id,
+            channel_id=tp.channel_id,
+            source="survey",
+            csat=1 + i % 5,
+        )
+        for i, tp in enumerate(tps)
+        for _ in range(2)
+    )
+    db.session.commit()
+    with_evidence, page = count_queries()
+    assert with_evidence == without <= 15
+    badges = page.select("article.tp-card a.evidence-badge")
+    assert len(badges) == 400 and {b.contents[0] for b in badges} == {"n = 2"}
+    assert len(page.select("svg.emotion-curve g.point.evidence")) == 15

@@ -132,7 +132,8 @@ class Observation:
 
 @dataclass
 class Journey:
-    """A whole map: stages in order, channels in order, the graph's nodes and edges."""
+    """A whole map: stages in order, channels in order, the graph's nodes and edges; segments
+    and evidence when loaded for a document."""
 
     title: str
     description: str = ""
@@ -143,6 +144,9 @@ class Journey:
     channels: list[Channel] = field(default_factory=list)
     touchpoints: list[Touchpoint] = field(default_factory=list)
     transitions: list[Transition] = field(default_factory=list)
+    # Step 3; store.load_journey() leaves these empty (cjm.evidence loads them for export).
+    segments: list[Segment] = field(default_factory=list)
+    evidence: list[Observation] = field(default_factory=list)
     id: int | None = None
     version: int = 1
 

@@ -3,15 +3,20 @@
 Pure (standard library only). The JSON Schema next to this file (cjm-studio-1.schema.json) checks
 types and ranges; from_document() checks what a schema cannot: keys are unique and every reference
 names an element that exists. Database ids and versions never leave the app. Sections this
-version does not know (a later version adds e.g. "evidence") are ignored, so older apps still
-import newer documents.
+version does not know (a later version may add some) are ignored, so older apps still import
+newer documents; "segments" and "evidence" came later within version 1, so documents without
+them import as before.
 """
+
+import re
+from datetime import date
 
 from . import model as dm
 
 SCHEMA = "cjm-studio/1"
 SCHEMA_FILE = "cjm-studio-1.schema.json"
-SECTIONS = ("personas", "stages", "channels", "touchpoints", "transitions")
+SECTIONS = ("personas", "stages", "channels", "touchpoints", "transitions", "segments", "evidence")
+KEYED = tuple(s for s in SECTIONS if s != "evidence")  # observations have no key of their own
 PERSONA_FIELDS = (
     "key",
     "name",
@@ -40,12 +45,28 @@ TOUCHPOINT_FIELDS = (
     "emotion",
 )
 
+EVIDENCE_FIELDS = (
+    "touchpoint",
+    "stage",
+    "channel",
+    "segment",
+    "source",
+    "date",
+    "respondent",
+    "csat",
+    "nps",
+    "ces",
+    "verbatim",
+)
+
 REQUIRED = {
     "personas": ("key", "name"),
     "stages": ("key", "name"),
     "channels": ("key", "name"),
     "touchpoints": ("key", "stage", "channel", "name"),
     "transitions": ("key", "from", "to"),
+    "segments": ("key", "name"),
+    "evidence": ("source",),
 }
 
 
@@ -76,6 +97,8 @@ def to_document(journey: dm.Journey) -> dict:
             }
             for e in journey.transitions
         ],
+        "segments": [{"key": s.key, "name": s.name} for s in journey.segments],
+        "evidence": [{f: getattr(o, f) for f in EVIDENCE_FIELDS} for o in journey.evidence],
     }
 
 
@@ -89,7 +112,7 @@ def reference_errors(doc) -> dict[str, str]:
     if not isinstance(doc, dict):
         return {"$": "a cjm-studio/1 document is a JSON object"}
     keys: dict[str, set] = {}
-    for section in SECTIONS:
+    for section in KEYED:
         seen: set = set()
         for i, element in _elements(doc, section):
             key = element.get("key")
@@ -102,6 +125,12 @@ def reference_errors(doc) -> dict[str, str]:
     references = {
         "touchpoints": (("stage", "stages", "stage"), ("channel", "channels", "channel")),
         "transitions": (("from", "touchpoints", "touchpoint"), ("to", "touchpoints", "touchpoint")),
+        "evidence": (
+            ("touchpoint", "touchpoints", "touchpoint"),
+            ("stage", "stages", "stage"),
+            ("channel", "channels", "channel"),
+            ("segment", "segments", "segment"),
+        ),
     }
     for section, fields in references.items():
         for i, element in _elements(doc, section):
@@ -109,7 +138,43 @@ def reference_errors(doc) -> dict[str, str]:
                 value = element.get(name)
                 if isinstance(value, str) and value not in keys[target]:
                     errors[f"$.{section}[{i}].{name}"] = f"unknown {noun} {value!r}"
+    return _evidence_errors(doc, keys) | errors  # an unknown key says more than a mismatch
+
+
+def _evidence_errors(doc: dict, keys: dict[str, set]) -> dict[str, str]:
+    """Observation rules a schema cannot see: tied to something, a real date, and a stage or
+    channel beside a touchpoint that agrees with the touchpoint's (when that one is known)."""
+    errors = {}
+    at = {t["key"]: t for _, t in _elements(doc, "touchpoints") if isinstance(t.get("key"), str)}
+    for i, o in _elements(doc, "evidence"):
+        path = f"$.evidence[{i}]"
+        if not any(isinstance(o.get(name), str) for name in ("touchpoint", "stage", "channel")):
+            errors[path] = "needs a touchpoint, a stage or a channel"
+        when = o.get("date")
+        if isinstance(when, str) and not _is_date(when):
+            errors[f"{path}.date"] = f"not a date (YYYY-MM-DD): {when!r}"
+        touchpoint = at.get(o["touchpoint"]) if isinstance(o.get("touchpoint"), str) else None
+        for name in ("stage", "channel"):
+            value = o.get(name)
+            place = touchpoint.get(name) if touchpoint is not None else None
+            if isinstance(value, str) and isinstance(place, str) and value != place:
+                if place not in keys[name + "s"]:
+                    continue  # the touchpoint itself is wrong; reported there
+                errors[f"{path}.{name}"] = (
+                    f"touchpoint {touchpoint['key']!r} is at {name} {place!r}"
+                )
     return errors
+
+
+def _is_date(text: str) -> bool:
+    """Whether text is a real calendar date written YYYY-MM-DD (no 2024-02-30)."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _elements(doc: dict, section: str):
@@ -132,6 +197,7 @@ def from_document(doc: dict) -> dm.Journey:
     if errors:
         raise dm.ValidationError(errors)
     head = doc["map"]
+    places = {t["key"]: (t["stage"], t["channel"]) for t in doc.get("touchpoints", [])}
     return dm.Journey(
         title=head["title"],
         description=head.get("description", ""),
@@ -164,7 +230,17 @@ def from_document(doc: dict) -> dm.Journey:
             )
             for e in doc.get("transitions", [])
         ],
+        segments=[dm.Segment(key=s["key"], name=s["name"]) for s in doc.get("segments", [])],
+        evidence=[_observation(o, places) for o in doc.get("evidence", [])],
     )
+
+
+def _observation(o: dict, places: dict[str, tuple[str, str]]) -> dm.Observation:
+    """One evidence entry; a touchpoint fills its stage and channel."""
+    observation = dm.Observation(**{f: o[f] for f in EVIDENCE_FIELDS if f in o})
+    if observation.touchpoint is not None:
+        observation.stage, observation.channel = places[observation.touchpoint]
+    return observation
 
 
 def _shape_errors(doc) -> dict[str, str]:

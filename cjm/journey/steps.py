@@ -1,7 +1,9 @@
 """The six steps of the method and how complete each is, computed from the map's content."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .metrics import coverage
 from .model import Journey
 
 STEPS = (
@@ -13,7 +15,7 @@ STEPS = (
     (6, "experiments"),
 )
 # Steps whose content later work builds; the stepper says what each will hold.
-PLANNED = {"research", "barriers", "strategies", "experiments"}
+PLANNED = {"barriers", "strategies", "experiments"}
 
 
 @dataclass
@@ -49,21 +51,51 @@ def stages_missing(journey: Journey) -> list[str]:
     return missing
 
 
-RULES = {"persona": persona_missing, "stages": stages_missing}
+@dataclass(frozen=True)
+class Evidence:
+    """How many live observations back the map: in all, per stage key and per touchpoint key,
+    with the map's threshold for "enough" (SQL counts them; see cjm.aggregates)."""
+
+    total: int = 0
+    stages: Mapping[str, int] = field(default_factory=dict)
+    touchpoints: Mapping[str, int] = field(default_factory=dict)
+    threshold: int = 5
+
+
+def research_missing(journey: Journey, evidence: Evidence) -> list[str]:
+    """What step 3 lacks: observations, evidence at every stage, a touchpoint with enough."""
+    missing = []
+    if evidence.total == 0:
+        missing.append("observations")
+    if not journey.stages or any(evidence.stages.get(s.key, 0) == 0 for s in journey.stages):
+        missing.append("stage-evidence")
+    if not any(
+        coverage(evidence.touchpoints.get(t.key, 0), evidence.threshold) == "enough"
+        for t in journey.touchpoints
+    ):
+        missing.append("touchpoint-evidence")
+    return missing
+
+
+RULES = {"persona": persona_missing, "stages": stages_missing, "research": research_missing}
 EMPTY = {
     "persona": ["persona"],
     "stages": ["stages", "channels", "touchpoints", "entry", "goal", "transitions"],
+    "research": ["observations", "stage-evidence", "touchpoint-evidence"],
 }
 
 
-def step_states(journey: Journey) -> list[StepState]:
-    """Each step's state: done when nothing is missing, empty when everything is."""
+def step_states(journey: Journey, evidence: Evidence | None = None) -> list[StepState]:
+    """Each step's state: done when nothing is missing, empty when everything is. `evidence`
+    (None: no observations) feeds step 3."""
+    evidence = evidence or Evidence()
     states = []
     for number, key in STEPS:
         if key in PLANNED:
             states.append(StepState(number, key, "planned"))
             continue
-        missing = RULES[key](journey)
+        rule = RULES[key]
+        missing = rule(journey, evidence) if key == "research" else rule(journey)
         if not missing:
             state = "done"
         elif missing == EMPTY[key]:

@@ -2,21 +2,22 @@
 thoughts and the emotion curve. Built from one load_journey() call and a small view model, so a
 large map (15 stages × 400 touchpoints × 600 transitions) renders without per-card work."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask import Blueprint, abort, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from .. import store
+from .. import aggregates, store
 from ..access import guard
+from ..extensions import db
+from ..journey import metrics
 from ..journey import model as dm
+from ..models import Journey
 from ..web import render, wants_fragment
+from .research import COVERAGE_LABELS, Curve, emotion_curve
 
 bp = Blueprint("board", __name__)
 
-# Emotion curve geometry (SVG user units): one column per stage, −2 at the bottom, +2 at the top.
-COLUMN, TOP, ROW = 160, 20, 30
-EMOTION_TICKS = range(dm.EMOTION_MAX, dm.EMOTION_MIN - 1, -1)
 TOUCHPOINT_KIND_LABELS = {
     "entry": _l("Entry"),
     "step": _l("Step"),
@@ -43,26 +44,6 @@ assert set(TRANSITION_KIND_LABELS) == set(dm.TRANSITION_KINDS)
 
 
 @dataclass
-class CurvePoint:
-    stage: dm.Stage
-    mean: float
-    n: int
-    x: float
-    y: float
-
-
-@dataclass
-class Curve:
-    """The emotion curve: a point per stage that has emotions, runs of neighbours joined."""
-
-    width: int
-    height: int
-    points: list[CurvePoint] = field(default_factory=list)
-    runs: list[str] = field(default_factory=list)  # SVG polyline `points` strings
-    ticks: list[tuple[int, float]] = field(default_factory=list)  # (emotion, y)
-
-
-@dataclass
 class Board:
     """Everything the board template reads, precomputed once."""
 
@@ -74,44 +55,23 @@ class Board:
     curve: Curve
     stage_ids: dict[str, int]
     channel_ids: dict[str, int]
+    evidence: dict[int, metrics.Summary]  # per touchpoint id, only those with observations
+    threshold: int
 
     def cell(self, stage: dm.Stage, channel: dm.Channel) -> list[dm.Touchpoint]:
         """The touchpoints at one stage in one channel, in order."""
         return self.cells.get((stage.key, channel.key), [])
 
-
-def y_of(emotion: float) -> float:
-    """The curve's y for an emotion score."""
-    return TOP + (dm.EMOTION_MAX - emotion) * ROW
-
-
-def emotion_curve(journey: dm.Journey) -> Curve:
-    """Per stage, the mean emotion of its touchpoints; stages without any leave a gap."""
-    scores: dict[str, list[int]] = {}
-    for tp in journey.touchpoints:
-        if tp.emotion is not None:
-            scores.setdefault(tp.stage, []).append(tp.emotion)
-    curve = Curve(
-        width=max(len(journey.stages), 1) * COLUMN,
-        height=2 * TOP + (dm.EMOTION_MAX - dm.EMOTION_MIN) * ROW,
-        ticks=[(e, y_of(e)) for e in EMOTION_TICKS],
-    )
-    runs: list[list[CurvePoint]] = [[]]
-    for i, stage in enumerate(journey.stages):
-        values = scores.get(stage.key)
-        if not values:
-            runs.append([])  # a gap: the line does not bridge a stage without emotions
-            continue
-        mean = sum(values) / len(values)
-        point = CurvePoint(stage, mean, len(values), i * COLUMN + COLUMN / 2, y_of(mean))
-        curve.points.append(point)
-        runs[-1].append(point)
-    curve.runs = [" ".join(f"{p.x:g},{p.y:g}" for p in run) for run in runs if len(run) > 1]
-    return curve
+    def evidence_of(self, tp: dm.Touchpoint) -> tuple[int, str]:
+        """(n, coverage) of a touchpoint's evidence, for its card's badge."""
+        summary = self.evidence.get(tp.id)
+        n = summary.n if summary else 0
+        return n, metrics.coverage(n, self.threshold)
 
 
 def board_model(journey: dm.Journey) -> Board:
-    """Group the journey for the board in one pass over touchpoints and one over transitions."""
+    """Group the journey for the board in one pass over touchpoints and one over transitions;
+    evidence for every card and stage comes from two GROUP BY queries, never one per card."""
     by_key = {tp.key: tp for tp in journey.touchpoints}
     cells: dict[tuple[str, str], list[dm.Touchpoint]] = {}
     goals: dict[str, list[dm.Touchpoint]] = {}
@@ -131,9 +91,12 @@ def board_model(journey: dm.Journey) -> Board:
         outgoing=outgoing,
         goals=goals,
         thoughts=thoughts,
-        curve=emotion_curve(journey),
+        curve=emotion_curve(journey, aggregates.per_stage(journey.id)),
         stage_ids={s.key: s.id for s in journey.stages},
         channel_ids={c.key: c.id for c in journey.channels},
+        evidence=aggregates.per_touchpoint(journey.id),
+        # The guard loaded the map row already: this is an identity-map hit, not a query.
+        threshold=db.session.get(Journey, journey.id).evidence_threshold,
     )
 
 
@@ -144,6 +107,7 @@ def board_globals():
         "can_edit": g.get("role") in ("editor", "owner"),
         "tp_kinds": TOUCHPOINT_KIND_LABELS,
         "tr_kinds": TRANSITION_KIND_LABELS,
+        "coverage_labels": COVERAGE_LABELS,
     }
 
 

@@ -12,7 +12,7 @@ from wtforms import HiddenField, IntegerField, SelectField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from .. import store
+from .. import evidence, store
 from ..access import get_part_or_404, guard
 from ..extensions import db
 from ..forms import choices
@@ -109,6 +109,8 @@ def save_touchpoint(row: Touchpoint, form: TouchpointForm) -> None:
     for name in ("description", "action", "goal", "thought"):
         setattr(row, name, (getattr(form, name).data or "").strip())
     row.emotion = int(form.emotion.data) if form.emotion.data else None
+    if row.id is not None:
+        evidence.sync_touchpoint(row)  # its observations are aggregated by stage and channel
 
 
 def save_transition(row: Transition, form: TransitionForm) -> None:

@@ -33,6 +33,14 @@ def journey():
             dm.Touchpoint("paid", "buy", "web", "Pays", kind="goal", emotion=None),
         ],
         transitions=[dm.Transition("ad-paid", "ad", "paid", "main", "Clicks", 100, id=9)],
+        segments=[dm.Segment("new", "New customers", id=5), dm.Segment("b2b", "B2B", version=2)],
+        evidence=[
+            dm.Observation(
+                "survey", "ad", "aware", "web", "new", "2025-03-01", "R-1", 4, 9, 2, "Nice ad", id=3
+            ),
+            dm.Observation("market", stage="buy", verbatim="Rivals deliver faster"),
+            dm.Observation("interview", channel="web", segment="b2b", verbatim="Too slow"),
+        ],
     )
 
 
@@ -50,6 +58,8 @@ def test_document_shape(journey):
         "channels",
         "touchpoints",
         "transitions",
+        "segments",
+        "evidence",
     ]
     assert doc["schema"] == SCHEMA
     assert doc["map"] == {
@@ -76,6 +86,21 @@ def test_document_shape(journey):
             "volume": 100,
         }
     ]
+    assert doc["segments"] == [
+        {"key": "new", "name": "New customers"},
+        {"key": "b2b", "name": "B2B"},
+    ]
+    assert doc["evidence"][0] == {
+        "touchpoint": "ad", "stage": "aware", "channel": "web", "segment": "new",
+        "source": "survey", "date": "2025-03-01", "respondent": "R-1", "csat": 4, "nps": 9,
+        "ces": 2, "verbatim": "Nice ad",
+    }  # fmt: skip
+    # Nulls are written out, as for a touchpoint's emotion: one fixed shape per entry.
+    assert doc["evidence"][1] == {
+        "touchpoint": None, "stage": "buy", "channel": None, "segment": None,
+        "source": "market", "date": None, "respondent": "", "csat": None, "nps": None,
+        "ces": None, "verbatim": "Rivals deliver faster",
+    }  # fmt: skip
 
 
 def test_ids_and_versions_stay_inside_the_app(journey):
@@ -108,9 +133,25 @@ def test_minimal_document_takes_defaults():
 
 def test_unknown_sections_are_ignored(journey):
     doc = to_document(journey)
-    doc["evidence"] = [{"key": "v1", "touchpoint": "ad", "csat": 4}]
+    doc["experiments"] = [{"key": "e1", "kpi": "conversion"}]
     doc["x-tool"] = {"exported-by": "another app"}
     assert to_document(from_document(doc)) == to_document(journey)
+
+
+def test_documents_without_segments_and_evidence_still_read(journey):
+    doc = to_document(journey)
+    del doc["segments"], doc["evidence"]
+    again = from_document(doc)
+    assert (again.segments, again.evidence) == ([], [])
+    assert [t.key for t in again.touchpoints] == ["ad", "paid"]
+
+
+def test_a_touchpoint_fills_the_stage_and_channel(journey):
+    doc = to_document(journey)
+    doc["evidence"] = [{"source": "survey", "touchpoint": "paid", "csat": 5}]
+    (observation,) = from_document(doc).evidence
+    assert (observation.stage, observation.channel, observation.csat) == ("buy", "web", 5)
+    assert (observation.segment, observation.date, observation.verbatim) == (None, None, "")
 
 
 def broken(journey, change):
@@ -142,6 +183,33 @@ def at(section: str, index: int, **fields):
         (lambda d: d.update(stages="Awareness"), "$.stages", "must be a list"),
         (lambda d: d["touchpoints"].append(5), "$.touchpoints[2]", "must be an object"),
         (lambda d: d["transitions"][0].pop("to"), "$.transitions[0].to", "required"),
+        (at("segments", 1, key="new"), "$.segments[1].key", "duplicate key 'new'"),
+        (at("evidence", 2, touchpoint="x"), "$.evidence[2].touchpoint", "unknown touchpoint 'x'"),
+        (at("evidence", 1, stage="nope"), "$.evidence[1].stage", "unknown stage 'nope'"),
+        (at("evidence", 2, channel="tv"), "$.evidence[2].channel", "unknown channel 'tv'"),
+        (at("evidence", 0, segment="vip"), "$.evidence[0].segment", "unknown segment 'vip'"),
+        (
+            at("evidence", 0, stage="buy"),
+            "$.evidence[0].stage",
+            "touchpoint 'ad' is at stage 'aware'",
+        ),
+        (
+            at("evidence", 1, stage=None),
+            "$.evidence[1]",
+            "needs a touchpoint, a stage or a channel",
+        ),
+        (
+            at("evidence", 0, date="2025-02-30"),
+            "$.evidence[0].date",
+            "not a date (YYYY-MM-DD): '2025-02-30'",
+        ),
+        (
+            at("evidence", 0, date="1.3.2025"),
+            "$.evidence[0].date",
+            "not a date (YYYY-MM-DD): '1.3.2025'",
+        ),
+        (lambda d: d["evidence"][1].pop("source"), "$.evidence[1].source", "required"),
+        (lambda d: d.update(segments={}), "$.segments", "must be a list"),
     ],
 )
 def test_bad_references_raise_validation_error_with_json_paths(journey, change, path, message):
@@ -179,6 +247,7 @@ def test_every_error_is_reported_at_once(journey):
         ("touchpointKind", dm.TOUCHPOINT_KINDS),
         ("transitionKind", dm.TRANSITION_KINDS),
         ("channelKind", dm.CHANNEL_KINDS),
+        ("evidenceSource", dm.EVIDENCE_SOURCES),
     ],
 )
 def test_schema_enums_equal_the_model(definition, vocabulary):
@@ -191,10 +260,19 @@ def test_schema_emotion_range_equals_the_model():
     assert SCHEMA_JSON["properties"]["schema"]["const"] == SCHEMA
 
 
+@pytest.mark.parametrize(
+    ("name", "scale"), [("csat", dm.CSAT_RANGE), ("nps", dm.NPS_RANGE), ("ces", dm.CES_RANGE)]
+)
+def test_schema_score_ranges_equal_the_model(name, scale):
+    score = SCHEMA_JSON["$defs"]["observation"]["properties"][name]
+    assert (score["minimum"], score["maximum"]) == scale
+
+
 def test_schema_covers_every_exported_field(journey):
     doc = to_document(journey)
     definitions = {"personas": "persona", "stages": "stage", "channels": "channel"}
     definitions |= {"touchpoints": "touchpoint", "transitions": "transition"}
+    definitions |= {"segments": "segment", "evidence": "observation"}
     for section, definition in definitions.items():
         assert list(doc[section][0]) == list(SCHEMA_JSON["$defs"][definition]["properties"])
     assert list(doc["map"]) == list(SCHEMA_JSON["properties"]["map"]["properties"])

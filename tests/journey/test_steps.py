@@ -1,7 +1,8 @@
-"""The six-step stepper: steps 1 and 2 are empty, started or done from the map's content."""
+"""The six-step stepper: steps 1 to 3 are empty, started or done from the map's content and its
+evidence; steps 4 to 6 are planned."""
 
 from cjm.journey.model import Channel, Journey, Persona, Stage, Touchpoint, Transition
-from cjm.journey.steps import step_states
+from cjm.journey.steps import Evidence, step_states
 from tests.factories import sample_journey
 
 
@@ -29,7 +30,7 @@ def test_empty_map():
     assert states(journey) == {
         "persona": "empty",
         "stages": "empty",
-        "research": "planned",
+        "research": "empty",
         "barriers": "planned",
         "strategies": "planned",
         "experiments": "planned",
@@ -43,6 +44,7 @@ def test_empty_map():
         "goal",
         "transitions",
     ]
+    assert missing(journey, "research") == ["observations", "stage-evidence", "touchpoint-evidence"]
 
 
 def test_sample_map_is_done_for_steps_1_and_2():
@@ -99,8 +101,57 @@ def test_stages_need_two_stages_an_entry_a_goal_and_a_transition():
     assert missing(journey, "stages") == ["stages", "entry"]
 
 
-def test_steps_3_to_6_are_planned_whatever_the_content():
-    for journey in (Journey("Empty"), sample_journey()):
-        planned = [s for s in step_states(journey) if s.number >= 3]
-        assert [s.state for s in planned] == ["planned"] * 4
+def test_steps_4_to_6_are_planned_whatever_the_content():
+    evidence = Evidence(total=9, stages={"aware": 9}, touchpoints={"ad": 9})
+    for journey, given in ((Journey("Empty"), None), (sample_journey(), evidence)):
+        planned = [s for s in step_states(journey, given) if s.number >= 4]
+        assert [s.state for s in planned] == ["planned"] * 3
         assert all(s.missing == [] for s in planned)
+
+
+def research(journey, **evidence) -> tuple[str, list[str]]:
+    """Step 3's state and what it lacks for this evidence."""
+    step = next(s for s in step_states(journey, Evidence(**evidence)) if s.key == "research")
+    return step.state, step.missing
+
+
+def test_research_without_evidence_is_empty():
+    assert research(sample_journey()) == (
+        "empty",
+        ["observations", "stage-evidence", "touchpoint-evidence"],
+    )
+
+
+def test_research_started_until_every_stage_has_evidence():
+    # 3 observations at Awareness on "ad": below the default threshold of 5.
+    state = research(sample_journey(), total=3, stages={"aware": 3}, touchpoints={"ad": 3})
+    assert state == ("started", ["stage-evidence", "touchpoint-evidence"])
+
+
+def test_research_needs_a_touchpoint_with_enough_evidence():
+    stages = {"aware": 2, "buy": 5, "use": 1}
+    assert research(
+        sample_journey(), total=8, stages=stages, touchpoints={"ad": 2, "cart": 4, "paid": 1}
+    ) == ("started", ["touchpoint-evidence"])
+    # The map's own threshold decides what "enough" is: 4 is enough when the threshold is 4.
+    assert research(
+        sample_journey(),
+        total=8,
+        stages=stages,
+        touchpoints={"ad": 2, "cart": 4, "paid": 1},
+        threshold=4,
+    ) == ("done", [])
+
+
+def test_research_done_with_evidence_everywhere_and_one_touchpoint_at_the_threshold():
+    stages = {"aware": 1, "buy": 5, "use": 1}
+    assert research(
+        sample_journey(), total=7, stages=stages, touchpoints={"cart": 5, "ad": 1, "paid": 1}
+    ) == ("done", [])
+
+
+def test_research_on_a_map_without_stages_lacks_stage_evidence():
+    assert research(Journey("Empty"), total=2) == (
+        "started",
+        ["stage-evidence", "touchpoint-evidence"],
+    )

@@ -1,0 +1,33 @@
+// Mystery-shopper visit form: htmx autosaves the draft on change; this file only keeps that
+// robust. No inline script anywhere (CSP): everything is bound by delegation.
+(function () {
+  "use strict";
+
+  function autosaveForm(ctx) {
+    var elt = ctx && ctx.sourceElement;
+    return elt && elt.matches && elt.matches("form[data-autosave]") ? elt : null;
+  }
+
+  // Once the researcher taps "Save draft" or "Submit", a still-pending autosave must not race
+  // the real submission (it would bump the version and turn the submit stale).
+  document.addEventListener("submit", function (event) {
+    if (event.target.matches && event.target.matches("form[data-autosave]")) {
+      event.target.dataset.submitting = "true";
+    }
+  });
+
+  document.addEventListener("htmx:config:request", function (event) {
+    var form = autosaveForm(event.detail.ctx);
+    if (form && form.dataset.submitting === "true") event.preventDefault();
+  });
+
+  // A dropped connection: say so; the answers stay in the page and the next save sends them.
+  document.addEventListener("htmx:error", function (event) {
+    var form = autosaveForm(event.detail.ctx);
+    var status = form && form.querySelector("#autosave-status");
+    if (!status) return;
+    var span = status.querySelector("span") || status.appendChild(document.createElement("span"));
+    span.className = "error";
+    span.textContent = status.dataset.offline;
+  });
+})();
