@@ -1,13 +1,30 @@
 """Every route declares an access rule, and each rule holds for anonymous, outsider, viewer, editor
 and owner. Routes are read from app.url_map, so a new route without @guard fails here."""
 
+from datetime import date
+
 import pytest
 from werkzeug.routing import BuildError
 
-from cjm import create_app
+from cjm import create_app, evidence
 from cjm.access import RULES
+from cjm.api.tokens import issue
 from cjm.extensions import db
-from cjm.models import Channel, Deletion, Image, Persona, Stage, Touchpoint, Transition
+from cjm.models import (
+    Channel,
+    Checklist,
+    ChecklistItem,
+    Deletion,
+    Image,
+    Interview,
+    Persona,
+    Segment,
+    Stage,
+    SurveyImport,
+    Touchpoint,
+    Transition,
+    Visit,
+)
 from tests.conftest import sign_in
 from tests.factories import add_member, make_map, make_user
 
@@ -22,11 +39,12 @@ ALLOWED = {
     "view": {"viewer", "editor", "owner"},
     "edit": {"editor", "owner"},
     "own": {"owner"},
+    "token": set(),  # the API takes a Bearer token, never a session: every role gets 401
 }
 
 
 def routes():
-    """(endpoint, method) for every rule of the app, static files aside."""
+    """(endpoint, method) for every rule of the app, static files aside; and each one's rule."""
     app = create_app({"TESTING": True, "SECRET_KEY": "list-routes"})
     found = []
     for rule in app.url_map.iter_rules():
@@ -34,10 +52,11 @@ def routes():
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((rule.endpoint, method))
-    return sorted(set(found))
+    rule_of = {e: getattr(app.view_functions[e], "access_rule", None) for e, _ in found}
+    return sorted(set(found)), rule_of
 
 
-ROUTES = routes()
+ROUTES, RULE_OF = routes()
 
 
 def test_every_view_declares_a_rule(app):
@@ -64,7 +83,24 @@ def world(ctx, owner):
     }
     image = Image(journey_id=journey.id, content_type="image/png", data=PNG_1PX, width=1, height=1)
     deletion = Deletion(journey_id=journey.id, label="nothing")
-    db.session.add_all([image, deletion])
+    survey = SurveyImport(journey_id=journey.id, filename="survey.csv", data=b"")
+    segment = Segment(journey_id=journey.id, key="new", name="New customers")
+    interview = Interview(journey_id=journey.id, manager="Irina", held_on=date(2025, 4, 10))
+    checklist = Checklist(journey_id=journey.id, key="store", name="Store")
+    checklist.items = [ChecklistItem(text="Greeted?", kind="yes-no")]
+    token, _ = issue(journey.id, "Survey tool", owner.id)
+    db.session.add_all([image, deletion, survey, segment, interview, checklist])
+    db.session.flush()
+    visit = Visit(journey_id=journey.id, checklist_id=checklist.id, user_id=owner.id)
+    db.session.add(visit)
+    quote = evidence.add_observation(
+        journey.id,
+        touchpoint_id=first[Touchpoint].id,
+        segment_id=segment.id,
+        source="interview",
+        interview_id=interview.id,
+        verbatim="A quote",
+    )
     db.session.commit()
     values = {
         "map_id": journey.id,
@@ -75,6 +111,14 @@ def world(ctx, owner):
         "transition_id": first[Transition].id,
         "image_id": image.id,
         "deletion_id": deletion.id,
+        "token_id": token.id,
+        "import_id": survey.id,
+        "segment_id": segment.id,
+        "interview_id": interview.id,
+        "observation_id": quote.id,
+        "checklist_id": checklist.id,
+        "item_id": checklist.items[0].id,
+        "visit_id": visit.id,
         "user_id": users["viewer"].id,
         "code": "en",
         "direction": "up",
@@ -108,7 +152,10 @@ def test_route_access(app, world, endpoint, method, role):
     to_login = response.status_code in (302, 303) and "/login?next=" in response.headers.get(
         "Location", ""
     )
-    if role in ALLOWED[rule]:
+    if rule == "token":
+        assert response.status_code == 401 and response.is_json
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    elif role in ALLOWED[rule]:
         assert not to_login and response.status_code != 403
         if rule in ("view", "edit", "own"):
             assert response.status_code != 404
