@@ -392,3 +392,28 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class EvidenceRollup(db.Model):
+    """The metrics.Sums of a map's live observations per (touchpoint, stage, channel, segment),
+    kept exact by database triggers on `observation` (migration 0003), so aggregates read a few
+    rows instead of scanning the evidence. A key id of 0 stands for NULL (NULLs are distinct in a
+    primary key); a group whose last observation goes away is deleted, so n is never 0."""
+
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), primary_key=True
+    )
+    touchpoint_key_id: Mapped[int] = mapped_column(primary_key=True, default=0)
+    stage_key_id: Mapped[int] = mapped_column(primary_key=True, default=0)
+    channel_key_id: Mapped[int] = mapped_column(primary_key=True, default=0)
+    segment_key_id: Mapped[int] = mapped_column(primary_key=True, default=0)
+    n: Mapped[int] = mapped_column(default=0)
+    csat_n: Mapped[int] = mapped_column(default=0)
+    csat_sum: Mapped[int] = mapped_column(default=0)
+    csat_sq: Mapped[int] = mapped_column(default=0)
+    nps_n: Mapped[int] = mapped_column(default=0)
+    promoters: Mapped[int] = mapped_column(default=0)
+    detractors: Mapped[int] = mapped_column(default=0)
+    ces_n: Mapped[int] = mapped_column(default=0)
+    ces_sum: Mapped[int] = mapped_column(default=0)
+    ces_sq: Mapped[int] = mapped_column(default=0)

@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "shopper",
     "imports",
     "api",
+    "analytics",
 )
 
 

@@ -127,8 +127,8 @@ class FilterForm(FlaskForm):
     segment = SelectField(_l("Segment"), default="")
     stage = SelectField(_l("Stage"), default="")
     channel = SelectField(_l("Channel"), default="")
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
+    start = DateField(_l("Dated from"), validators=[Optional()])
+    end = DateField(_l("Dated until"), validators=[Optional()])
 
     def validate_end(self, field):
         if field.data and self.start.data and field.data < self.start.data:
