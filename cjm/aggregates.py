@@ -4,42 +4,58 @@
 over the observations. Each group comes back as cjm.journey.metrics sums and is turned into
 figures there, so the formulas live in one place."""
 
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import BigInteger, cast, func, select, text, union_all
 
 from .extensions import db
 from .journey import metrics
 from .journey import model as dm
 from .journey.steps import Evidence
-from .models import EvidenceRollup, Observation
+from .models import EvidenceRollup, EvidenceRollupPending, Observation
 
 O = Observation  # noqa: E741  (short: it is in every expression below)
-R = EvidenceRollup
 
-# The rollup's key columns (0 stands for NULL) by what they group.
+# The rollup's key columns (0 stands for NULL) by what they group, and its sums in the field
+# order of metrics.Sums.
 TOUCHPOINT, STAGE, CHANNEL, SEGMENT = (
-    R.touchpoint_key_id,
-    R.stage_key_id,
-    R.channel_key_id,
-    R.segment_key_id,
+    "touchpoint_key_id",
+    "stage_key_id",
+    "channel_key_id",
+    "segment_key_id",
 )
-SUMS = (
-    R.n,
-    R.csat_n,
-    R.csat_sum,
-    R.csat_sq,
-    R.nps_n,
-    R.promoters,
-    R.detractors,
-    R.ces_n,
-    R.ces_sum,
-    R.ces_sq,
-)
+SUMS = ("n", "csat_n", "csat_sum", "csat_sq", "nps_n", "promoters", "detractors")
+SUMS += ("ces_n", "ces_sum", "ces_sq")
 
 
-def _sums_columns() -> list:
-    """The SELECT list of metrics.Sums, in its field order: sums of the rollup's sums (0 over
-    no rows), cast so both dialects return integers (PostgreSQL's SUM of bigint is numeric)."""
-    return [cast(func.coalesce(func.sum(column), 0), BigInteger) for column in SUMS]
+# Set (transaction-locally) by the PostgreSQL trigger while this transaction has pending rows.
+PENDING = text("current_setting('cjm.evidence_rollup_due', true) = 'yes'")
+
+
+def _evidence(journey_id: int, segment_id: int | None, touchpoint_id: int | None):
+    """The map's rollup rows, plus on PostgreSQL this transaction's pending ones (folded in at
+    commit; visible to their own transaction only, so a transaction reads its own writes). The
+    flag gates that part as a one-time filter: the pending table, full of dead rows after a big
+    load until vacuum, is not even scanned by a transaction that wrote no evidence."""
+    tables = [EvidenceRollup]
+    if db.session.get_bind().dialect.name == "postgresql":
+        tables.append(EvidenceRollupPending)
+    parts = []
+    for table in tables:
+        part = select(*(getattr(table, c) for c in (TOUCHPOINT, STAGE, CHANNEL, SEGMENT) + SUMS))
+        part = part.where(table.journey_id == journey_id)
+        if table is EvidenceRollupPending:
+            part = part.where(PENDING)
+        if segment_id is not None:
+            part = part.where(table.segment_key_id == segment_id)
+        if touchpoint_id is not None:
+            part = part.where(table.touchpoint_key_id == touchpoint_id)
+        parts.append(part)
+    return union_all(*parts).subquery("evidence")
+
+
+def _sums_columns(evidence) -> list:
+    """The SELECT list of metrics.Sums: sums of the rollup's sums (0 over no rows), cast so both
+    dialects return integers (PostgreSQL's SUM of bigint is numeric)."""
+    return [cast(func.coalesce(func.sum(evidence.c[c]), 0), BigInteger) for c in SUMS]
 
 
 def _summary(values) -> metrics.Summary:
@@ -66,25 +82,19 @@ def _id(value: int) -> int | None:
     return value or None
 
 
-def _rollup(journey_id: int, segment_id: int | None = None, touchpoint_id: int | None = None):
-    """SELECT the map's rollup sums, optionally one segment's or one touchpoint's."""
-    query = select(*_sums_columns()).where(R.journey_id == journey_id)
-    if segment_id is not None:
-        query = query.where(SEGMENT == segment_id)
-    if touchpoint_id is not None:
-        query = query.where(TOUCHPOINT == touchpoint_id)
-    return query
-
-
-def _grouped(journey_id: int, groups: list, segment_id: int | None) -> dict:
-    """Run one GROUP BY over the map's rollup rows whose group columns are set (the segment may
-    be 0: "no segment" is a group of its own, keyed None)."""
-    query = _rollup(journey_id, segment_id).add_columns(*groups)
-    for column in groups:
-        if column is not SEGMENT:
-            query = query.where(column != 0)
+def _grouped(
+    journey_id: int, groups: list[str], segment_id: int | None, touchpoint_id: int | None = None
+) -> dict:
+    """One GROUP BY over the map's rollup rows whose group columns are set (the segment may be
+    0: "no segment" is a group of its own, keyed None); groups whose evidence all went away in
+    this transaction's pending rows (n back to 0) are left out."""
+    evidence = _evidence(journey_id, segment_id, touchpoint_id)
+    columns = [evidence.c[g] for g in groups]
+    query = select(*_sums_columns(evidence), *columns)
+    query = query.where(*(c != 0 for g, c in zip(groups, columns, strict=True) if g != SEGMENT))
+    query = query.group_by(*columns).having(func.sum(evidence.c.n) > 0)
     result = {}
-    for row in db.session.execute(query.group_by(*groups)):
+    for row in db.session.execute(query):
         keys = tuple(_id(value) for value in row[len(SUMS) :])
         result[keys[0] if len(groups) == 1 else keys] = _summary(row[: len(SUMS)])
     return result
@@ -123,15 +133,15 @@ def per_segment(
     journey_id: int, touchpoint_id: int | None = None
 ) -> dict[int | None, metrics.Summary]:
     """Figures per segment id (None: no segment), over the map or one touchpoint."""
-    query = _rollup(journey_id, touchpoint_id=touchpoint_id).add_columns(SEGMENT)
-    return {_id(row[-1]): _summary(row[:-1]) for row in db.session.execute(query.group_by(SEGMENT))}
+    return _grouped(journey_id, [SEGMENT], None, touchpoint_id)
 
 
 def overall(
     journey_id: int, segment_id: int | None = None, touchpoint_id: int | None = None
 ) -> metrics.Summary:
     """Figures over all the map's live observations (or one segment's, or one touchpoint's)."""
-    return _summary(db.session.execute(_rollup(journey_id, segment_id, touchpoint_id)).one())
+    evidence = _evidence(journey_id, segment_id, touchpoint_id)
+    return _summary(db.session.execute(select(*_sums_columns(evidence))).one())
 
 
 def step_evidence(journey: dm.Journey, threshold: int) -> Evidence:

@@ -9,9 +9,11 @@ from datetime import UTC, date, datetime
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     SmallInteger,
     String,
@@ -417,3 +419,32 @@ class EvidenceRollup(db.Model):
     ces_n: Mapped[int] = mapped_column(default=0)
     ces_sum: Mapped[int] = mapped_column(default=0)
     ces_sq: Mapped[int] = mapped_column(default=0)
+
+
+class EvidenceRollupPending(db.Model):
+    """PostgreSQL only: observation writes of the current transaction, as signed contributions
+    to evidence_rollup groups, folded into the rollup once at commit (a deferred trigger) and
+    deleted there, so committed rows never stay. Updating the same rollup row once per
+    observation inside one transaction would be quadratic under MVCC (a 1M-row COPY ran for
+    hours); appending here is constant-time. Aggregates add these rows to read their own writes."""
+
+    __tablename__ = "evidence_rollup_pending"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True
+    )
+    journey_id: Mapped[int] = mapped_column(index=True)
+    touchpoint_key_id: Mapped[int]
+    stage_key_id: Mapped[int]
+    channel_key_id: Mapped[int]
+    segment_key_id: Mapped[int]
+    n: Mapped[int]
+    csat_n: Mapped[int]
+    csat_sum: Mapped[int]
+    csat_sq: Mapped[int]
+    nps_n: Mapped[int]
+    promoters: Mapped[int]
+    detractors: Mapped[int]
+    ces_n: Mapped[int]
+    ces_sum: Mapped[int]
+    ces_sq: Mapped[int]

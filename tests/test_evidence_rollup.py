@@ -10,7 +10,16 @@ from sqlalchemy import delete, insert, select, update
 
 from cjm import aggregates, evidence, store
 from cjm.extensions import db
-from cjm.models import Deletion, EvidenceRollup, Journey, Observation, Segment, Stage, Touchpoint
+from cjm.models import (
+    Deletion,
+    EvidenceRollup,
+    EvidenceRollupPending,
+    Journey,
+    Observation,
+    Segment,
+    Stage,
+    Touchpoint,
+)
 from tests.factories import make_map, sample_journey
 
 SUMS = ("n", "csat_n", "csat_sum", "csat_sq", "nps_n", "promoters", "detractors")
@@ -53,8 +62,7 @@ def maps(journey, owner):
     other = make_map(owner, sample_journey("Other"))
     for j in (journey, other):
         db.session.add_all(
-            Segment(journey_id=j.id, key=f"s{i}", name=f"Segment {i}", position=i)
-            for i in range(2)
+            Segment(journey_id=j.id, key=f"s{i}", name=f"Segment {i}", position=i) for i in range(2)
         )
     db.session.commit()
     return [journey.id, other.id]
@@ -165,6 +173,24 @@ def test_core_bulk_insert_is_rolled_up(maps):
     assert aggregates.per_touchpoint(j)[tp.id].n == 6
     by_segment = aggregates.per_segment(j)
     assert (by_segment[segment].csat.mean, by_segment[None].nps.score) == (3, 100)
+
+
+def test_a_transaction_reads_its_own_evidence_before_commit(maps):
+    """PostgreSQL folds at commit: until then aggregates add the transaction's pending rows."""
+    j = maps[0]
+    tp = db.session.get(Touchpoint, ids(Touchpoint, j)[0])
+    place = {"touchpoint_id": tp.id, "stage_id": tp.stage_id, "channel_id": tp.channel_id}
+    db.session.add_all(Observation(journey_id=j, **place, source="survey", csat=c) for c in (2, 4))
+    db.session.commit()
+    db.session.add(Observation(journey_id=j, **place, source="survey", csat=5))
+    db.session.execute(delete(Observation).where(Observation.csat == 2))
+    db.session.flush()
+    assert (aggregates.overall(j).n, aggregates.per_touchpoint(j)[tp.id].csat.mean) == (2, 4.5)
+    db.session.execute(delete(Observation).where(Observation.journey_id == j))
+    assert aggregates.per_touchpoint(j) == {}  # the group emptied in this transaction is gone
+    db.session.commit()
+    assert (aggregates.overall(j).n, rollup()) == (0, {})
+    assert db.session.scalars(select(EvidenceRollupPending)).all() == []  # never committed
 
 
 def test_hard_deleting_a_touchpoint_keeps_the_rollup_right(maps):

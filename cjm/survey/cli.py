@@ -80,7 +80,7 @@ def import_survey(map_id, file, mapping_path, dry_run, valid_only, as_json):
         click.echo(f"error: cannot read {file}: {prepared.error}", err=True)
         sys.exit(1)
     settings |= {"headers": prepared.headers, "columns": prepared.columns}
-    _, report = importer.check(prepared)
+    checked, report = importer.check(prepared)
     imported, status = 0, 0
     if report["valid"] == 0:
         click.echo("error: no valid rows", err=True)
@@ -97,7 +97,7 @@ def import_survey(map_id, file, mapping_path, dry_run, valid_only, as_json):
         db.session.add(imp)
         db.session.commit()
         importer.claim(imp.id)
-        imp = importer.run(imp.id, valid_only)
+        imp = importer.run(imp.id, valid_only, prepared=prepared, checked=checked)
         imported = imp.report.get("imported", 0)
         if imp.status != "done":
             click.echo(f"error: {imp.report.get('message', imp.status)}", err=True)

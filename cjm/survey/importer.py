@@ -238,28 +238,28 @@ def write_rows(journey_id: int, import_id: int | None, rows, check_cancel=None) 
     return len(rows)
 
 
-def run(import_id: int, valid_only: bool, chunk: int = CHUNK) -> SurveyImport:
+def run(
+    import_id: int,
+    valid_only: bool,
+    chunk: int = CHUNK,
+    prepared: Prepared | None = None,
+    checked: Validation | None = None,
+) -> SurveyImport:
     """The import itself (in the caller's app context): validate in chunks with progress and
-    cancel checks, then write every row in one transaction. Any failure rolls back everything."""
+    cancel checks, then write every row in one transaction. Any failure rolls back everything.
+    A caller that has just prepared and validated this very upload (the CLI) passes both, so
+    the file is not read and checked twice."""
     imp = db.session.get(SurveyImport, import_id)
     try:
-        prepared = prepare_import(imp)
+        prepared = prepared or prepare_import(imp)
         if prepared.table is None:
             raise ReadError(prepared.error)
         data = prepared.table.data_rows
         imp.total_rows = len(data)
         write_total(import_id, len(data))
-        valid, errors, invalid = [], [], 0
-        for start in range(0, len(data), chunk):
-            part = validate(
-                prepared.table, prepared.columns, prepared.values, data[start : start + chunk]
-            )
-            valid.extend(part.rows)
-            errors.extend(part.errors)
-            invalid += part.invalid_rows
-            if write_progress(import_id, min(start + chunk, len(data))):
-                raise Cancelled
-        checked = Validation(valid, errors, invalid)
+        if checked is None:
+            checked = validate_in_chunks(import_id, prepared, chunk)
+        valid, invalid = checked.rows, checked.invalid_rows
         report = report_of(prepared, checked)
         if invalid and not valid_only:
             raise ImportRefused(report, "invalid rows: fix them or import only the valid rows")
@@ -289,6 +289,22 @@ def run(import_id: int, valid_only: bool, chunk: int = CHUNK) -> SurveyImport:
         if not isinstance(e, ReadError | ValueError):
             current_app.logger.exception("survey import %s failed", import_id)
     return db.session.get(SurveyImport, import_id)
+
+
+def validate_in_chunks(import_id: int, prepared: Prepared, chunk: int) -> Validation:
+    """Validate every data row, writing progress (and reading Cancel) after each chunk."""
+    data = prepared.table.data_rows
+    valid, errors, invalid = [], [], 0
+    for start in range(0, len(data), chunk):
+        part = validate(
+            prepared.table, prepared.columns, prepared.values, data[start : start + chunk]
+        )
+        valid.extend(part.rows)
+        errors.extend(part.errors)
+        invalid += part.invalid_rows
+        if write_progress(import_id, min(start + chunk, len(data))):
+            raise Cancelled
+    return Validation(valid, errors, invalid)
 
 
 class ImportRefused(Exception):
