@@ -1,8 +1,6 @@
 """The board: cards in their stage column and channel row, summary lanes, the emotion curve,
 edit controls for editors only, the empty state, and one-shot loading on a large map."""
 
-import time
-
 import pytest
 from bs4 import BeautifulSoup, Tag
 from sqlalchemy import event, select
@@ -205,16 +203,13 @@ def test_large_board_loads_in_a_fixed_number_of_queries(owner_client, owner):
     listener = lambda *args: queries.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        started = time.perf_counter()
         page = board(owner_client, row)
-        elapsed = time.perf_counter() - started
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert len(page.select("article.tp-card")) == 400
     assert len(page.select(".tp-transitions li")) == 600
     assert len(page.select("svg.emotion-curve g.point")) == 15
-    assert len(queries) < 15, queries  # no per-card queries
-    assert elapsed < 5, elapsed
+    assert len(queries) < 15, queries  # no per-card queries (speed itself: bench/board.py)
 
 
 def test_evidence_on_every_card_costs_no_extra_queries(owner_client, owner):

@@ -33,14 +33,15 @@ assert set(COVERAGE_LABELS) == set(metrics.COVERAGE)
 HEAT_LEVELS = 5
 SEGMENT_COLOURS = 6  # overlay curves cycle through this many CSS colours
 # The other step 3 pages, in the sub-navigation of every research page.
+# The step 3 pages (on every step 3 page), with the role each link needs.
 SUBNAV = (
-    ("research.show", _l("Overview")),
-    ("evidence.index", _l("Evidence")),
-    ("evidence.segments", _l("Segments")),
-    ("evidence.interviews", _l("Interviews")),
-    ("shopper.index", _l("Mystery shopper")),
-    ("imports.new", _l("Import survey")),
-    ("api.tokens", _l("API tokens")),
+    ("research.show", _l("Overview"), "viewer"),
+    ("evidence.index", _l("Evidence"), "viewer"),
+    ("evidence.segments", _l("Segments"), "viewer"),
+    ("evidence.interviews", _l("Interviews"), "viewer"),
+    ("shopper.index", _l("Mystery shopper"), "viewer"),
+    ("imports.new", _l("Import survey"), "editor"),
+    ("api.tokens", _l("API tokens"), "owner"),
 )
 
 
@@ -263,7 +264,7 @@ def threshold_of(map_id: int) -> int:
     return db.session.get(Journey, map_id).evidence_threshold
 
 
-@bp.context_processor
+@bp.app_context_processor
 def research_globals():
     """The sub-navigation and the coverage labels of the research pages."""
     return {

@@ -1,7 +1,6 @@
 """The journey graph: build, the path checks and the drawing layout, on hand-built maps."""
 
 import math
-import time
 
 import networkx as nx
 import pytest
@@ -342,14 +341,12 @@ def big_journey(stages=10, channels=8, touchpoints=400, transitions=600) -> Jour
     return journey
 
 
-def test_big_map_lays_out_fast():
+def test_big_map_lays_out_completely():
+    """Speed is measured by bench/board.py; here the big map must lay out every element."""
     journey = big_journey()
-    start = time.perf_counter()
     lay = layout(journey)
     validate(journey)
-    elapsed = time.perf_counter() - start
     assert len(lay.nodes) == 400 and len(lay.edges) == 600
-    assert elapsed < 2, f"layout + validate took {elapsed:.2f}s"
 
 
 def test_only_edges_with_a_volume_get_a_label_and_it_fits_the_number():

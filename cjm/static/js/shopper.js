@@ -9,11 +9,34 @@
   }
 
   // Once the researcher taps "Save draft" or "Submit", a still-pending autosave must not race
-  // the real submission (it would bump the version and turn the submit stale).
-  document.addEventListener("submit", function (event) {
-    if (event.target.matches && event.target.matches("form[data-autosave]")) {
-      event.target.dataset.submitting = "true";
+  // the real submission (it would bump the version and turn the submit stale). An autosave
+  // already on its way is waited for: its answer carries the new version into the form.
+  var inFlight = 0;
+  var held = null;
+
+  document.addEventListener("htmx:before:request", function (event) {
+    if (autosaveForm(event.detail.ctx)) inFlight += 1;
+  });
+
+  document.addEventListener("htmx:finally:request", function (event) {
+    if (!autosaveForm(event.detail.ctx)) return;
+    inFlight = Math.max(0, inFlight - 1);
+    if (inFlight === 0 && held) {
+      var again = held;
+      held = null;
+      again.form.requestSubmit(again.submitter);
     }
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form.matches && form.matches("form[data-autosave]"))) return;
+    if (inFlight > 0) {
+      event.preventDefault();
+      held = { form: form, submitter: event.submitter || null };
+      return;
+    }
+    form.dataset.submitting = "true";
   });
 
   document.addEventListener("htmx:config:request", function (event) {
