@@ -448,3 +448,88 @@ class EvidenceRollupPending(db.Model):
     ces_n: Mapped[int]
     ces_sum: Mapped[int]
     ces_sq: Mapped[int]
+
+
+# --- Step 4: barrier analysis ------------------------------------------------------------------
+
+
+class Barrier(JourneyPart, db.Model):
+    """A barrier or pain point on a touchpoint or a transition (exactly one of the two)."""
+
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("touchpoint.id", ondelete="CASCADE"), index=True
+    )
+    transition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transition.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    # functional | informational | emotional | price | trust | technical | organisational
+    type: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[int] = mapped_column(SmallInteger, default=3)
+    status: Mapped[str] = mapped_column(String(10), default="open")  # open | mitigated | resolved
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("journey_id", "key"),
+        CheckConstraint("severity BETWEEN 1 AND 5", name="severity"),
+        CheckConstraint(
+            "(touchpoint_id IS NULL) <> (transition_id IS NULL)", name="on_touchpoint_or_transition"
+        ),
+    )
+
+
+class BarrierSegment(db.Model):
+    """A segment a barrier affects."""
+
+    barrier_id: Mapped[int] = mapped_column(
+        ForeignKey("barrier.id", ondelete="CASCADE"), primary_key=True
+    )
+    segment_id: Mapped[int] = mapped_column(
+        ForeignKey("segment.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class BarrierEvidence(db.Model):
+    """Evidence behind a barrier: an observation (verbatims included) or a mystery-shopper answer;
+    the barrier's frequency is the number of these links, counted, never typed."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    barrier_id: Mapped[int] = mapped_column(
+        ForeignKey("barrier.id", ondelete="CASCADE"), index=True
+    )
+    observation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("observation.id", ondelete="CASCADE"), index=True
+    )
+    answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("visit_answer.id", ondelete="CASCADE"), index=True
+    )
+
+    __table_args__ = (
+        UniqueConstraint("barrier_id", "observation_id"),
+        UniqueConstraint("barrier_id", "answer_id"),
+        CheckConstraint("(observation_id IS NULL) <> (answer_id IS NULL)", name="one_source"),
+    )
+
+
+class BarrierVote(db.Model):
+    """One dot a team member put on a barrier (several dots per person are allowed)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    barrier_id: Mapped[int] = mapped_column(
+        ForeignKey("barrier.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DismissedSuggestion(db.Model):
+    """A suggested barrier the team dismissed, so it is not proposed again."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(ForeignKey("journey.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(120))  # e.g. "worst-csat:touchpoint:12"
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("journey_id", "code"),)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from .extensions import db
 from .journey import model as dm
 from .models import (
+    Barrier,
     Channel,
     Checklist,
     ChecklistItem,
@@ -24,7 +25,7 @@ from .models import (
 
 PARTS = (Persona, Stage, Channel, Touchpoint, Transition)
 # Everything a Deletion can hide, and so bring back on undo.
-RESTORABLE = (*PARTS, Segment, Checklist, ChecklistItem, Observation, Visit)
+RESTORABLE = (*PARTS, Segment, Checklist, ChecklistItem, Observation, Visit, Barrier)
 
 
 def live(model, journey_id: int):

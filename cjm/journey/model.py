@@ -12,6 +12,17 @@ EMOTION_MIN, EMOTION_MAX = -2, 2
 EVIDENCE_SOURCES = ("mystery-shopper", "survey", "interview", "analytics", "market")
 CSAT_RANGE, NPS_RANGE, CES_RANGE = (1, 5), (0, 10), (1, 7)
 CHECKLIST_ITEM_KINDS = ("yes-no", "scale-5", "scale-10", "number", "text")
+# Step 4: barriers.
+BARRIER_TYPES = (
+    "functional",
+    "informational",
+    "emotional",
+    "price",
+    "trust",
+    "technical",
+    "organisational",
+)
+BARRIER_STATUSES = ("open", "mitigated", "resolved")
 # The channel catalogue; "custom" is any other channel a team names itself.
 CHANNEL_KINDS = (
     "website",

@@ -514,6 +514,9 @@ def remove_photo(visit: Visit, photo_id: str) -> None:
         abort(404)
     image = db.session.get(Image, photo.image_id)
     db.session.delete(photo)
+    # Photo first: the models declare no relationship, so the unit of work could otherwise
+    # delete the image first and PostgreSQL's ON DELETE CASCADE would take the photo row away.
+    db.session.flush()
     if image is not None:
         db.session.delete(image)
 
