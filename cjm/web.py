@@ -101,3 +101,11 @@ def health():
             client.close()
         checks["redis"] = "ok"
     return {"status": "ok", **checks}
+
+
+def flash_undo(deletion, text: str, next_url: str | None = None) -> None:
+    """The "deleted — Undo" notice for a soft delete; `next_url` is where undo returns to."""
+    from flask import flash, url_for
+
+    url = url_for("maps.undo", map_id=deletion.journey_id, deletion_id=deletion.id)
+    flash({"text": text, "url": url, "next": next_url}, "undo")

@@ -31,7 +31,7 @@ from ..extensions import db
 from ..forms import choices
 from ..journey import model as dm
 from ..models import Channel, Interview, Observation, Segment, Stage, Touchpoint
-from ..web import render, wants_fragment
+from ..web import flash_undo, render, wants_fragment
 
 bp = Blueprint("evidence", __name__)
 
@@ -204,14 +204,7 @@ def apply(form, errors: dict) -> None:
 
 def undo_notice(label: str, deletion, next_url: str) -> None:
     """Flash the undo offer for a deletion."""
-    flash(
-        {
-            "text": _("Deleted: %(label)s", label=label),
-            "url": url_for("maps.undo", map_id=g.journey.id, deletion_id=deletion.id),
-            "next": next_url,
-        },
-        "undo",
-    )
+    flash_undo(deletion, _("Deleted: %(label)s", label=label), next_url)
 
 
 def notices_partial() -> str:

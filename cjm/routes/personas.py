@@ -24,7 +24,7 @@ from ..forms import choices
 from ..images import ImageRejected, save_avatar
 from ..journey.model import LIFECYCLE
 from ..models import Image, Persona
-from ..web import render, wants_fragment
+from ..web import flash_undo, render, wants_fragment
 
 bp = Blueprint("personas", __name__)
 
@@ -256,13 +256,7 @@ def delete(map_id: int, persona_id: int):
     row = get_part_or_404(Persona, persona_id)
     deletion = store.soft_delete([row], map_id, current_user.id, row.name)
     db.session.commit()
-    flash(
-        {
-            "text": _("Persona “%(name)s” deleted.", name=row.name),
-            "url": url_for("maps.undo", map_id=map_id, deletion_id=deletion.id),
-        },
-        "undo",
-    )
+    flash_undo(deletion, _("Persona “%(name)s” deleted.", name=row.name))
     if wants_fragment():
         return render_template("personas/_deleted.html")
     return redirect(url_for("personas.index", map_id=map_id), 303)

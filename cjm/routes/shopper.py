@@ -39,7 +39,7 @@ from ..models import (
     VisitPhoto,
     utcnow,
 )
-from ..web import render, wants_fragment
+from ..web import flash_undo, render, wants_fragment
 
 bp = Blueprint("shopper", __name__)
 
@@ -291,13 +291,8 @@ def delete_checklist(map_id: int, checklist_id: int):
     ).all()
     deletion = store.soft_delete([row, *evidence], map_id, current_user.id, label)
     db.session.commit()
-    flash(
-        {
-            "text": _("Deleted: %(label)s", label=label),
-            "url": url_for("maps.undo", map_id=map_id, deletion_id=deletion.id),
-            "next": url_for("shopper.index", map_id=map_id),
-        },
-        "undo",
+    flash_undo(
+        deletion, _("Deleted: %(label)s", label=label), url_for("shopper.index", map_id=map_id)
     )
     return redirect(url_for("shopper.index", map_id=map_id), 303)
 
@@ -391,13 +386,10 @@ def delete_item(map_id: int, checklist_id: int, item_id: int):
     label = _("Question “%(text)s”", text=item.text)
     deletion = store.soft_delete([item], map_id, current_user.id, label)
     db.session.commit()
-    flash(
-        {
-            "text": _("Deleted: %(label)s", label=label),
-            "url": url_for("maps.undo", map_id=map_id, deletion_id=deletion.id),
-            "next": url_for("shopper.checklist", map_id=map_id, checklist_id=row.id),
-        },
-        "undo",
+    flash_undo(
+        deletion,
+        _("Deleted: %(label)s", label=label),
+        url_for("shopper.checklist", map_id=map_id, checklist_id=row.id),
     )
     return back_to(row)
 
@@ -765,13 +757,8 @@ def delete_visit(map_id: int, visit_id: int):
     label = _("Visit of %(day)s", day=row.visited_on.isoformat() if row.visited_on else "—")
     deletion = store.soft_delete([row, *evidence], map_id, current_user.id, label)
     db.session.commit()
-    flash(
-        {
-            "text": _("Deleted: %(label)s", label=label),
-            "url": url_for("maps.undo", map_id=map_id, deletion_id=deletion.id),
-            "next": url_for("shopper.index", map_id=map_id),
-        },
-        "undo",
+    flash_undo(
+        deletion, _("Deleted: %(label)s", label=label), url_for("shopper.index", map_id=map_id)
     )
     return redirect(url_for("shopper.index", map_id=map_id), 303)
 

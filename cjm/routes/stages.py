@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from flask import (
     Blueprint,
     abort,
-    flash,
     g,
     get_flashed_messages,
     redirect,
@@ -29,7 +28,7 @@ from ..extensions import db
 from ..forms import choices
 from ..journey.model import CHANNEL_KINDS
 from ..models import Channel, Stage
-from ..web import render, wants_fragment
+from ..web import flash_undo, render, wants_fragment
 
 bp = Blueprint("stages", __name__)
 
@@ -269,13 +268,8 @@ def delete(map_id: int, **ids):
     label = f"{p.noun} “{item.name}”"
     deletion = store.soft_delete([item], map_id, current_user.id, label)
     db.session.commit()
-    flash(
-        {
-            "text": _("Deleted: %(label)s", label=label),
-            "url": url_for("maps.undo", map_id=map_id, deletion_id=deletion.id),
-            "next": url_for("stages.index", map_id=map_id),
-        },
-        "undo",
+    flash_undo(
+        deletion, _("Deleted: %(label)s", label=label), url_for("stages.index", map_id=map_id)
     )
     if wants_fragment():
         return section(part, map_id, headers=CHANGED)

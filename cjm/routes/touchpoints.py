@@ -2,7 +2,7 @@
 board, soft-delete with undo. Every answer is a board fragment for htmx (with
 `HX-Trigger: journey-changed`) or a 303 back without JS."""
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,7 +18,7 @@ from ..extensions import db
 from ..forms import choices
 from ..journey import model as dm
 from ..models import Touchpoint, Transition
-from ..web import render, wants_fragment
+from ..web import flash_undo, render, wants_fragment
 from .board import EMOTION_LABELS, TOUCHPOINT_KIND_LABELS, TRANSITION_KIND_LABELS, board_globals
 from .board import board_model as build_board
 from .stages import with_notices
@@ -148,13 +148,8 @@ def to_board(map_id: int, anchor: str | None = None):
 
 def undo_notice(label: str, deletion) -> None:
     """Offer to undo a deletion."""
-    flash(
-        {
-            "text": _("Deleted: %(label)s", label=label),
-            "url": url_for("maps.undo", map_id=g.journey.id, deletion_id=deletion.id),
-            "next": url_for("board.show", map_id=g.journey.id),
-        },
-        "undo",
+    flash_undo(
+        deletion, _("Deleted: %(label)s", label=label), url_for("board.show", map_id=g.journey.id)
     )
 
 
