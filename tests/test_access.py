@@ -11,6 +11,7 @@ from cjm.access import RULES
 from cjm.api.tokens import issue
 from cjm.extensions import db
 from cjm.models import (
+    Barrier,
     Channel,
     Checklist,
     ChecklistItem,
@@ -92,7 +93,14 @@ def world(ctx, owner):
     db.session.add_all([image, deletion, survey, segment, interview, checklist])
     db.session.flush()
     visit = Visit(journey_id=journey.id, checklist_id=checklist.id, user_id=owner.id)
-    db.session.add(visit)
+    barrier = Barrier(
+        journey_id=journey.id,
+        key="slow",
+        title="Slow page",
+        type="technical",
+        touchpoint_id=first[Touchpoint].id,
+    )
+    db.session.add_all([visit, barrier])
     quote = evidence.add_observation(
         journey.id,
         touchpoint_id=first[Touchpoint].id,
@@ -119,6 +127,7 @@ def world(ctx, owner):
         "checklist_id": checklist.id,
         "item_id": checklist.items[0].id,
         "visit_id": visit.id,
+        "barrier_id": barrier.id,
         "user_id": users["viewer"].id,
         "code": "en",
         "direction": "up",

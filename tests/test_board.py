@@ -120,6 +120,46 @@ def test_goals_and_thoughts_lanes(owner_client, journey):
     assert page.select("tr.lane-goals td[data-stage=aware] li") == []
 
 
+def add_barrier(journey_id: int, title: str, severity: int = 3, status: str = "open", **at):
+    from cjm.models import Barrier
+
+    row = Barrier(
+        journey_id=journey_id, key=title.lower(), title=title, type="price", severity=severity,
+        status=status, **at,
+    )  # fmt: skip
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def test_barriers_lane_lists_each_stages_barriers_by_priority(owner_client, journey):
+    from cjm.models import Transition
+
+    tps = {
+        t.key: t for t in db.session.scalars(select(Touchpoint).filter_by(journey_id=journey.id))
+    }
+    gone = db.session.scalar(select(Transition).filter_by(journey_id=journey.id, key="cart-gone"))
+    add_barrier(journey.id, "Fee", severity=2, touchpoint_id=tps["paid"].id)  # 2 × 0.4 = 0.8
+    add_barrier(
+        journey.id, "Cart bug", severity=2, status="mitigated", touchpoint_id=tps["cart"].id
+    )
+    add_barrier(journey.id, "Leaving", severity=5, transition_id=gone.id)  # 5 × 0.3 = 1.5
+    page = board(owner_client, journey)
+    lane = page.select_one("tr.lane-barriers")
+    assert lane.th.a["href"] == f"/maps/{journey.id}/barriers"
+
+    def chips(stage):
+        return [
+            (li.a.text, li.select_one(".priority").text, li.select_one(".badge").text)
+            for li in lane.select(f"td[data-stage={stage}] li.barrier-chip")
+        ]
+
+    # A transition's barrier sits at its source's stage ("cart" is at Purchase).
+    assert chips("buy") == [("Cart bug", "2", "Mitigated"), ("Leaving", "1.5", "Open")]
+    assert chips("use") == [("Fee", "0.8", "Open")]
+    assert chips("aware") == []
+
+
 def test_emotion_curve_has_a_point_per_stage_with_emotions(owner_client, journey):
     page = board(owner_client, journey)
     points = page.select("svg.emotion-curve g.point")
@@ -199,6 +239,9 @@ def test_large_board_loads_in_a_fixed_number_of_queries(owner_client, owner):
     big = big_journey()
     assert (len(big.touchpoints), len(big.transitions)) == (400, 600)
     row = make_map(owner, big)
+    tps = db.session.scalars(select(Touchpoint).filter_by(journey_id=row.id)).all()
+    for i, tp in enumerate(tps[:100]):  # barriers on every stage cost one query in all
+        add_barrier(row.id, f"Barrier {i}", severity=1 + i % 5, touchpoint_id=tp.id)
     queries = []
     listener = lambda *args: queries.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
@@ -209,6 +252,7 @@ def test_large_board_loads_in_a_fixed_number_of_queries(owner_client, owner):
     assert len(page.select("article.tp-card")) == 400
     assert len(page.select(".tp-transitions li")) == 600
     assert len(page.select("svg.emotion-curve g.point")) == 15
+    assert len(page.select("tr.lane-barriers li.barrier-chip")) == 100
     assert len(queries) < 15, queries  # no per-card queries (speed itself: bench/board.py)
 
 

@@ -37,7 +37,40 @@ def test_new_map_without_title_is_422(owner_client):
 def test_stepper_states_follow_the_content(owner_client, journey):
     page = BeautifulSoup(owner_client.get(f"/maps/{journey.id}").text, "html.parser")
     states = [li["class"][1] for li in page.select("ol.stepper > li")]
-    assert states == ["state-done", "state-done", "state-empty"] + ["state-planned"] * 3
+    assert (
+        states == ["state-done", "state-done", "state-empty", "state-empty"] + ["state-planned"] * 2
+    )
+    barriers = page.select("ol.stepper > li")[3]
+    assert barriers.select_one("h2 a")["href"] == f"/maps/{journey.id}/barriers"
+    assert [li.text for li in barriers.select("ul.todo li")] == [
+        "record a barrier (or accept a suggested one)",
+        "link evidence to every barrier",
+        "let the team vote on the barriers with dots",
+    ]
+
+
+def test_step_4_follows_the_barriers(owner_client, journey):
+    from cjm.models import Barrier, BarrierVote, Touchpoint
+
+    paid = db.session.scalar(db.select(Touchpoint).filter_by(journey_id=journey.id, key="paid"))
+    barrier = Barrier(
+        journey_id=journey.id, key="fee", title="Fee", type="price", touchpoint_id=paid.id
+    )
+    db.session.add(barrier)
+    db.session.commit()
+
+    def step_4():
+        page = BeautifulSoup(owner_client.get(f"/maps/{journey.id}").text, "html.parser")
+        step = page.select("ol.stepper > li")[3]
+        return step["class"][1], [li.text for li in step.select("ul.todo li")]
+
+    assert step_4() == (
+        "state-started",
+        ["link evidence to every barrier", "let the team vote on the barriers with dots"],
+    )
+    db.session.add(BarrierVote(barrier_id=barrier.id, user_id=journey.members[0].user_id))
+    db.session.commit()
+    assert step_4() == ("state-started", ["link evidence to every barrier"])
 
 
 def settings_form(journey, **changes):

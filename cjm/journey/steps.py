@@ -15,7 +15,7 @@ STEPS = (
     (6, "experiments"),
 )
 # Steps whose content later work builds; the stepper says what each will hold.
-PLANNED = {"barriers", "strategies", "experiments"}
+PLANNED = {"strategies", "experiments"}
 
 
 @dataclass
@@ -77,25 +77,55 @@ def research_missing(journey: Journey, evidence: Evidence) -> list[str]:
     return missing
 
 
-RULES = {"persona": persona_missing, "stages": stages_missing, "research": research_missing}
+@dataclass(frozen=True)
+class BarrierSummary:
+    """The map's live barriers for step 4: how many, how many have no linked evidence, and the
+    dots placed on them (SQL counts them; see cjm.barriers.step_summary)."""
+
+    total: int = 0
+    without_evidence: int = 0
+    votes: int = 0
+
+
+def barriers_missing(summary: BarrierSummary) -> list[str]:
+    """What step 4 lacks: a barrier, evidence behind every barrier, the team's dot votes."""
+    if summary.total == 0:
+        return ["barriers", "barrier-evidence", "barrier-votes"]
+    missing = []
+    if summary.without_evidence:
+        missing.append("barrier-evidence")
+    if summary.votes == 0:
+        missing.append("barrier-votes")
+    return missing
+
+
+RULES = {
+    "persona": lambda journey, evidence, barriers: persona_missing(journey),
+    "stages": lambda journey, evidence, barriers: stages_missing(journey),
+    "research": lambda journey, evidence, barriers: research_missing(journey, evidence),
+    "barriers": lambda journey, evidence, barriers: barriers_missing(barriers),
+}
 EMPTY = {
     "persona": ["persona"],
     "stages": ["stages", "channels", "touchpoints", "entry", "goal", "transitions"],
     "research": ["observations", "stage-evidence", "touchpoint-evidence"],
+    "barriers": ["barriers", "barrier-evidence", "barrier-votes"],
 }
 
 
-def step_states(journey: Journey, evidence: Evidence | None = None) -> list[StepState]:
+def step_states(
+    journey: Journey, evidence: Evidence | None = None, barriers: BarrierSummary | None = None
+) -> list[StepState]:
     """Each step's state: done when nothing is missing, empty when everything is. `evidence`
-    (None: no observations) feeds step 3."""
+    (None: no observations) feeds step 3, `barriers` (None: no barriers) step 4."""
     evidence = evidence or Evidence()
+    barriers = barriers or BarrierSummary()
     states = []
     for number, key in STEPS:
         if key in PLANNED:
             states.append(StepState(number, key, "planned"))
             continue
-        rule = RULES[key]
-        missing = rule(journey, evidence) if key == "research" else rule(journey)
+        missing = RULES[key](journey, evidence, barriers)
         if not missing:
             state = "done"
         elif missing == EMPTY[key]:

@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "imports",
     "api",
     "analytics",
+    "barriers",
 )
 
 

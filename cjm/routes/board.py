@@ -1,6 +1,7 @@
 """The board: stages as columns; lanes of touchpoints (a row per channel), customer goals,
-thoughts and the emotion curve. Built from one load_journey() call and a small view model, so a
-large map (15 stages × 400 touchpoints × 600 transitions) renders without per-card work."""
+thoughts, the emotion curve and the barriers. Built from one load_journey() call and a small view
+model, so a large map (15 stages × 400 touchpoints × 600 transitions) renders without per-card
+work."""
 
 from dataclasses import dataclass
 
@@ -8,6 +9,7 @@ from flask import Blueprint, abort, g, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from .. import aggregates, store
+from .. import barriers as barrier_rules
 from ..access import guard
 from ..extensions import db
 from ..journey import metrics
@@ -57,6 +59,7 @@ class Board:
     channel_ids: dict[str, int]
     evidence: dict[int, metrics.Summary]  # per touchpoint id, only those with observations
     threshold: int
+    barriers: dict[str, list[barrier_rules.Ranked]]  # per stage key, highest priority first
 
     def cell(self, stage: dm.Stage, channel: dm.Channel) -> list[dm.Touchpoint]:
         """The touchpoints at one stage in one channel, in order."""
@@ -71,7 +74,8 @@ class Board:
 
 def board_model(journey: dm.Journey) -> Board:
     """Group the journey for the board in one pass over touchpoints and one over transitions;
-    evidence for every card and stage comes from two GROUP BY queries, never one per card."""
+    evidence for every card and stage comes from two GROUP BY queries, never one per card, and
+    every barrier with its counted frequency and dots from one more."""
     by_key = {tp.key: tp for tp in journey.touchpoints}
     cells: dict[tuple[str, str], list[dm.Touchpoint]] = {}
     goals: dict[str, list[dm.Touchpoint]] = {}
@@ -97,13 +101,18 @@ def board_model(journey: dm.Journey) -> Board:
         evidence=aggregates.per_touchpoint(journey.id),
         # The guard loaded the map row already: this is an identity-map hit, not a query.
         threshold=db.session.get(Journey, journey.id).evidence_threshold,
+        barriers=barrier_rules.by_stage(barrier_rules.ranked(journey, with_segments=False)),
     )
 
 
 @bp.context_processor
 def board_globals():
     """May the current user edit (the guard put the role in g), and the kinds' labels."""
+    from .barriers import STATUS_LABELS, priority_text
+
     return {
+        "barrier_status_labels": STATUS_LABELS,
+        "priority_text": priority_text,
         "can_edit": g.get("role") in ("editor", "owner"),
         "tp_kinds": TOUCHPOINT_KIND_LABELS,
         "tr_kinds": TRANSITION_KIND_LABELS,
@@ -122,7 +131,8 @@ def show(map_id: int):
 @bp.route("/maps/<int:map_id>/board/lanes")
 @guard("view")
 def lanes(map_id: int):
-    """The summary lanes (goals, thoughts, emotion curve), refetched on journey-changed."""
+    """The summary lanes (goals, thoughts, emotion curve, barriers), refetched on
+    journey-changed."""
     journey = store.load_journey(map_id)
     return render(
         "board/show.html", "board/_lanes.html", journey=journey, board=board_model(journey)

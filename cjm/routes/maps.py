@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from wtforms import EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
-from .. import aggregates, store
+from .. import aggregates, barriers, store
 from ..access import guard, role_of
 from ..extensions import db
 from ..forms import choices
@@ -102,7 +102,8 @@ def show(map_id: int):
     """The map page: header, the six-step stepper, what each step holds."""
     journey = store.load_journey(map_id)
     evidence = aggregates.step_evidence(journey, g.journey.evidence_threshold)
-    return render("maps/show.html", journey=journey, steps=step_states(journey, evidence))
+    steps = step_states(journey, evidence, barriers.step_summary(journey))
+    return render("maps/show.html", journey=journey, steps=steps)
 
 
 @bp.route("/maps/<int:map_id>/settings", methods=["GET", "POST"])

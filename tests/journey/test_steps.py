@@ -1,8 +1,8 @@
-"""The six-step stepper: steps 1 to 3 are empty, started or done from the map's content and its
-evidence; steps 4 to 6 are planned."""
+"""The six-step stepper: steps 1 to 4 are empty, started or done from the map's content, its
+evidence and its barriers; steps 5 and 6 are planned."""
 
 from cjm.journey.model import Channel, Journey, Persona, Stage, Touchpoint, Transition
-from cjm.journey.steps import Evidence, step_states
+from cjm.journey.steps import BarrierSummary, Evidence, step_states
 from tests.factories import sample_journey
 
 
@@ -31,7 +31,7 @@ def test_empty_map():
         "persona": "empty",
         "stages": "empty",
         "research": "empty",
-        "barriers": "planned",
+        "barriers": "empty",
         "strategies": "planned",
         "experiments": "planned",
     }
@@ -45,6 +45,7 @@ def test_empty_map():
         "transitions",
     ]
     assert missing(journey, "research") == ["observations", "stage-evidence", "touchpoint-evidence"]
+    assert missing(journey, "barriers") == ["barriers", "barrier-evidence", "barrier-votes"]
 
 
 def test_sample_map_is_done_for_steps_1_and_2():
@@ -101,12 +102,43 @@ def test_stages_need_two_stages_an_entry_a_goal_and_a_transition():
     assert missing(journey, "stages") == ["stages", "entry"]
 
 
-def test_steps_4_to_6_are_planned_whatever_the_content():
+def test_steps_5_and_6_are_planned_whatever_the_content():
     evidence = Evidence(total=9, stages={"aware": 9}, touchpoints={"ad": 9})
-    for journey, given in ((Journey("Empty"), None), (sample_journey(), evidence)):
-        planned = [s for s in step_states(journey, given) if s.number >= 4]
-        assert [s.state for s in planned] == ["planned"] * 3
+    barriers = BarrierSummary(total=2, votes=3)
+    for journey, given, found in (
+        (Journey("Empty"), None, None),
+        (sample_journey(), evidence, barriers),
+    ):
+        planned = [s for s in step_states(journey, given, found) if s.number >= 5]
+        assert [s.state for s in planned] == ["planned"] * 2
         assert all(s.missing == [] for s in planned)
+
+
+def barriers(**summary) -> tuple[str, list[str]]:
+    """Step 4's state and what it lacks for this barrier summary."""
+    step = next(
+        s
+        for s in step_states(sample_journey(), None, BarrierSummary(**summary))
+        if s.key == "barriers"
+    )
+    return step.state, step.missing
+
+
+def test_barriers_without_any_is_empty():
+    assert barriers() == ("empty", ["barriers", "barrier-evidence", "barrier-votes"])
+
+
+def test_barriers_started_until_every_one_has_evidence_and_the_team_voted():
+    assert barriers(total=2, without_evidence=1, votes=0) == (
+        "started",
+        ["barrier-evidence", "barrier-votes"],
+    )
+    assert barriers(total=2, without_evidence=0, votes=0) == ("started", ["barrier-votes"])
+    assert barriers(total=2, without_evidence=1, votes=4) == ("started", ["barrier-evidence"])
+
+
+def test_barriers_done_with_evidence_behind_each_and_dots_placed():
+    assert barriers(total=3, without_evidence=0, votes=1) == ("done", [])
 
 
 def research(journey, **evidence) -> tuple[str, list[str]]:
