@@ -132,7 +132,7 @@ def ranked(
     tps = {tp.id: tp for tp in journey.touchpoints}
     by_key = {tp.key: tp for tp in journey.touchpoints}
     trs = {tr.id: tr for tr in journey.transitions}
-    reach = Reach(analytics or analyze(journey))
+    reach = Reach(analytics) if analytics else Reach.of_journey(journey)
     rows = db.session.execute(
         select(Barrier, frequency_column(), votes_column(), votes_column(user_id or 0)).where(
             Barrier.journey_id == journey.id, Barrier.deletion_id.is_(None)

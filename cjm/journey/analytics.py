@@ -310,6 +310,14 @@ def loops(
     return Loops(items, len(found) > cap, length_bound, cap)
 
 
+def volumes(journey: Journey) -> tuple[int | None, dict[str, int | None]]:
+    """The cheap part of analyze(): customers entering the journey and the volume entering each
+    touchpoint, without enumerating paths or loops (for priorities on every board render)."""
+    kinds = {tp.key: tp.kind for tp in journey.touchpoints}
+    vin, vout, _ = _flows(journey, kinds)
+    return _sum(vout[k] for k, kind in kinds.items() if kind == "entry"), vin
+
+
 def _flows(journey: Journey, kinds: dict[str, str]):
     """Volume in, volume out and drop-off of every touchpoint (None where a volume is unknown)."""
     ins, outs, kept = defaultdict(list), defaultdict(list), defaultdict(list)

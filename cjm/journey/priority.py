@@ -20,7 +20,7 @@ Example: severity 4, three linked observations, 40 of 100 entering customers pas
 import math
 from dataclasses import dataclass
 
-from .analytics import Analytics
+from .analytics import Analytics, volumes
 
 DIGITS = 2  # rounding of the shown priority; ranking uses the exact value
 
@@ -59,6 +59,14 @@ class Reach:
         self.entering = analytics.entry_volume
         self.touchpoints = {t.key: t.volume_in for t in analytics.touchpoints}
         self.transitions = {t.key: t.volume for t in analytics.transitions}
+
+    @classmethod
+    def of_journey(cls, journey) -> "Reach":
+        """The same figures straight from the volumes, without a full analysis (no paths)."""
+        reach = cls.__new__(cls)
+        reach.entering, reach.touchpoints = volumes(journey)
+        reach.transitions = {tr.key: tr.volume for tr in journey.transitions}
+        return reach
 
     def of(self, touchpoint: str | None = None, transition: str | None = None) -> float | None:
         """The reach of a touchpoint or a transition (by key), capped at 1; None when a volume

@@ -78,3 +78,17 @@ def test_reach_needs_exactly_one_place():
         reach.of()
     with pytest.raises(ValueError):
         reach.of(touchpoint="paid", transition="cart-paid")
+
+
+def test_reach_from_volumes_alone_equals_reach_from_the_full_analysis():
+    """The board computes reach without enumerating paths: it must give the same figures."""
+    from cjm.journey.analytics import analyze
+    from cjm.journey.priority import Reach
+    from tests.factories import sample_journey
+
+    journey = sample_journey()
+    full, cheap = Reach(analyze(journey)), Reach.of_journey(journey)
+    for tp in journey.touchpoints:
+        assert cheap.of(touchpoint=tp.key) == full.of(touchpoint=tp.key)
+    for tr in journey.transitions:
+        assert cheap.of(transition=tr.key) == full.of(transition=tr.key)
