@@ -253,14 +253,22 @@ def set_order(model, ids: list[int]) -> None:
     db.session.expire_all()
 
 
+def swapped(items: list, item, direction: str) -> list | None:
+    """`items` with `item` swapped with its neighbour ("up" or "down"); None at the end."""
+    i = items.index(item)
+    j = i - 1 if direction == "up" else i + 1
+    if not 0 <= j < len(items):
+        return None
+    items = list(items)
+    items[i], items[j] = items[j], items[i]
+    return items
+
+
 def move(model, row, direction: str) -> bool:
     """Swap a stage or channel with its neighbour ("up" or "down"); False if already at the end."""
-    ids = [r.id for r in ordered(model, row.journey_id)]
-    i = ids.index(row.id)
-    j = i - 1 if direction == "up" else i + 1
-    if not 0 <= j < len(ids):
+    ids = swapped([r.id for r in ordered(model, row.journey_id)], row.id, direction)
+    if ids is None:
         return False
-    ids[i], ids[j] = ids[j], ids[i]
     set_order(model, ids)
     return True
 

@@ -363,11 +363,8 @@ def move_item(map_id: int, checklist_id: int, item_id: int):
     direction = request.form.get("direction")
     if direction not in ("up", "down"):
         abort(422)
-    items = live_items(row.id)
-    i = items.index(item)
-    j = i - 1 if direction == "up" else i + 1
-    if 0 <= j < len(items):
-        items[i], items[j] = items[j], items[i]
+    items = store.swapped(live_items(row.id), item, direction)
+    if items is not None:
         for position, each in enumerate(items):
             each.position = position
         db.session.commit()
