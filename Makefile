@@ -41,9 +41,9 @@ extract: install ## refresh the message catalogue after changing UI strings
 	$(VENV)/bin/pybabel -q extract -F babel.cfg -k _l -o cjm/translations/messages.pot .
 	$(VENV)/bin/pybabel -q update -i cjm/translations/messages.pot -d cjm/translations
 
-# System packages the browser tests need: installed when missing and run as root on Debian,
+# System packages the browser and PDF tests need: installed when missing and run as root on Debian,
 # else named (the browser tests skip without them).
-SYSPKGS := chromium fonts-dejavu-core
+SYSPKGS := chromium fonts-dejavu-core poppler-utils
 sysdeps:
 	@missing=$$(for p in $(SYSPKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -z "$$missing" ]; then exit 0; fi; \

@@ -66,6 +66,10 @@ class Journey(db.Model):
     version: Mapped[int] = mapped_column(default=1)
     # A touchpoint's evidence counts as "enough" from this many observations on.
     evidence_threshold: Mapped[int] = mapped_column(default=5, server_default="5")
+    # A to-be map points at the as-is map it was copied from.
+    as_is_id: Mapped[int | None] = mapped_column(
+        ForeignKey("journey.id", ondelete="SET NULL"), index=True
+    )
     # use_alter: journey <-> deletion reference each other.
     deletion_id: Mapped[int | None] = mapped_column(
         ForeignKey("deletion.id", ondelete="SET NULL", use_alter=True)
@@ -529,7 +533,236 @@ class DismissedSuggestion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     journey_id: Mapped[int] = mapped_column(ForeignKey("journey.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(120))  # e.g. "worst-csat:touchpoint:12"
+    # dismissed | accepted: accepted ones stay out of the list too; only dismissed can be restored.
+    resolution: Mapped[str] = mapped_column(
+        String(10), default="dismissed", server_default="dismissed"
+    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("journey_id", "code"),)
+
+
+# --- Step 5: optimization strategies ----------------------------------------------------------
+
+
+class Strategy(JourneyPart, db.Model):
+    """A way to remove one or more barriers, scored by ICE (impact, confidence, ease = 11 − effort)."""
+
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner: Mapped[str] = mapped_column(String(120), default="")
+    impact: Mapped[int] = mapped_column(SmallInteger, default=5)
+    effort: Mapped[int] = mapped_column(SmallInteger, default=5)
+    confidence: Mapped[int] = mapped_column(SmallInteger, default=5)
+    # idea | planned | in-progress | done | dropped
+    status: Mapped[str] = mapped_column(String(12), default="idea")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("journey_id", "key"),
+        CheckConstraint("impact BETWEEN 1 AND 10", name="impact"),
+        CheckConstraint("effort BETWEEN 1 AND 10", name="effort"),
+        CheckConstraint("confidence BETWEEN 1 AND 10", name="confidence"),
+    )
+
+
+class StrategyBarrier(db.Model):
+    """A barrier a strategy addresses."""
+
+    strategy_id: Mapped[int] = mapped_column(
+        ForeignKey("strategy.id", ondelete="CASCADE"), primary_key=True
+    )
+    barrier_id: Mapped[int] = mapped_column(
+        ForeignKey("barrier.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+# --- Step 6: execution, testing and analysis -------------------------------------------------
+
+
+class Kpi(JourneyPart, db.Model):
+    """A business figure the team follows over time (inbound requests, buyers, LTV, custom…)."""
+
+    name: Mapped[str] = mapped_column(String(120))
+    # inbound-requests | buyers | repeat-sales | retention | ltv | custom
+    kind: Mapped[str] = mapped_column(String(16), default="custom")
+    unit: Mapped[str] = mapped_column(String(16), default="")
+    higher_is_better: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class KpiValue(db.Model):
+    """One reading of a KPI; readings written back by a closed experiment name it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kpi_id: Mapped[int] = mapped_column(ForeignKey("kpi.id", ondelete="CASCADE"), index=True)
+    measured_on: Mapped[date]
+    value: Mapped[float]
+    experiment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experiment.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Experiment(JourneyPart, db.Model):
+    """A test of a strategy against one KPI over a period, closed with a verdict and a learning.
+
+    The KPI is a transition's or a stage's conversion, CSAT/NPS/CES at a touchpoint or a stage
+    (optionally for one segment), or one of the map's custom KPIs (typed result)."""
+
+    strategy_id: Mapped[int] = mapped_column(
+        ForeignKey("strategy.id", ondelete="CASCADE"), index=True
+    )
+    hypothesis: Mapped[str] = mapped_column(Text, default="")
+    # transition-conversion | stage-conversion | csat | nps | ces | custom
+    metric: Mapped[str] = mapped_column(String(24))
+    transition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transition.id", ondelete="SET NULL")
+    )
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id", ondelete="SET NULL"))
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("touchpoint.id", ondelete="SET NULL")
+    )
+    segment_id: Mapped[int | None] = mapped_column(ForeignKey("segment.id", ondelete="SET NULL"))
+    kpi_id: Mapped[int | None] = mapped_column(ForeignKey("kpi.id", ondelete="SET NULL"))
+    # Baseline: the value before the period, with its count (successes of trials, or n).
+    baseline: Mapped[float | None]
+    baseline_n: Mapped[int | None]
+    baseline_hits: Mapped[int | None]
+    target: Mapped[float | None]
+    starts_on: Mapped[date | None]
+    ends_on: Mapped[date | None]
+    result: Mapped[float | None]
+    result_n: Mapped[int | None]
+    result_hits: Mapped[int | None]
+    p_value: Mapped[float | None]
+    status: Mapped[str] = mapped_column(String(10), default="planned")  # planned | running | closed
+    verdict: Mapped[str | None] = mapped_column(String(14))  # won | lost | inconclusive
+    learning: Mapped[str] = mapped_column(Text, default="")
+    closed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Notes: sticky notes of workshops, and notes written back onto the map ---------------------
+
+
+class Note(db.Model):
+    """A sticky note on a stage or a touchpoint: thought, pain, idea, question, or a learning that
+    a closed experiment wrote back. Posted by a workshop participant or a member."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    workshop_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workshop.id", ondelete="SET NULL"), index=True
+    )
+    participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL")
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    experiment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("experiment.id", ondelete="SET NULL")
+    )
+    stage_id: Mapped[int | None] = mapped_column(ForeignKey("stage.id", ondelete="CASCADE"))
+    touchpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("touchpoint.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(10))  # thought | pain | idea | question | learning
+    text: Mapped[str] = mapped_column(String(500))
+    group_label: Mapped[str] = mapped_column(String(120), default="")
+    # What the facilitator promoted it into, e.g. "barrier:12"
+    promoted_to: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(default=1)
+    deletion_id: Mapped[int | None] = mapped_column(ForeignKey("deletion.id", ondelete="SET NULL"))
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        CheckConstraint(
+            "stage_id IS NOT NULL OR touchpoint_id IS NOT NULL", name="on_stage_or_touchpoint"
+        ),
+    )
+
+
+# --- Live workshops ---------------------------------------------------------------------------
+
+
+class Workshop(db.Model):
+    """A live session on a map: participants join by code; the facilitator steps the room."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journey.id", ondelete="CASCADE"), index=True
+    )
+    facilitator_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The join code; set to NULL when the workshop ends, so it can never be used again.
+    code: Mapped[str | None] = mapped_column(String(12), unique=True)
+    step: Mapped[int] = mapped_column(SmallInteger, default=1)
+    dots: Mapped[int] = mapped_column(SmallInteger, default=5)
+    votes_hidden: Mapped[bool] = mapped_column(default=False)
+    locked: Mapped[bool] = mapped_column(default=False)
+    # Timer: running when timer_ends_at is set; paused keeps the seconds left.
+    timer_ends_at: Mapped[datetime | None]
+    timer_left: Mapped[int | None]
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (CheckConstraint("step BETWEEN 1 AND 6", name="step"),)
+
+
+class Participant(db.Model):
+    """Someone in a workshop's room: a display name and a secret kept in their browser."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(60))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
+    left_at: Mapped[datetime | None]
+
+
+class Dot(db.Model):
+    """One of a participant's N dots, on a note or a barrier. `slot` (1..N) is unique per person,
+    so concurrent votes can never exceed N: the database refuses the second use of a slot."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    slot: Mapped[int] = mapped_column(SmallInteger)
+    note_id: Mapped[int | None] = mapped_column(
+        ForeignKey("note.id", ondelete="CASCADE"), index=True
+    )
+    barrier_id: Mapped[int | None] = mapped_column(
+        ForeignKey("barrier.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("participant_id", "slot"),
+        CheckConstraint("slot >= 1", name="slot"),
+        CheckConstraint("(note_id IS NULL) <> (barrier_id IS NULL)", name="on_note_or_barrier"),
+    )
+
+
+class WorkshopEvent(db.Model):
+    """The durable event log of a workshop: ids are the SSE event ids, so a client reconnecting
+    with Last-Event-ID is sent every event after it."""
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    workshop_id: Mapped[int] = mapped_column(
+        ForeignKey("workshop.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
