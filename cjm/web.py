@@ -68,6 +68,7 @@ def register(app: Flask) -> None:
     app.add_url_rule("/healthz", "health", guard("public")(health))
 
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
 
     # Every stylesheet in static/css, app.css first: one cached file each, no inline <style>.
     sheets = sorted(p.stem for p in (Path(app.static_folder) / "css").glob("*.css"))

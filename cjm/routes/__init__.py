@@ -20,6 +20,13 @@ BLUEPRINTS = (
     "api",
     "analytics",
     "barriers",
+    "strategies",
+    "experiments",
+    "kpis",
+    "compare",
+    "exports",
+    "formats",
+    "workshops",
 )
 
 
