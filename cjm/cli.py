@@ -39,10 +39,12 @@ def list_maps(as_json: bool):
 def register(app: Flask) -> None:
     """Attach the CLI groups to the app."""
     from . import documents, seed
+    from .export import cli as export_cli
     from .routes import analytics
     from .survey import cli as survey_cli
 
     documents.register_cli(map_cli)
+    export_cli.register_cli(map_cli)
     analytics.register_cli(map_cli)
     app.cli.add_command(map_cli)
     survey_cli.register(app)

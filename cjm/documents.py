@@ -147,17 +147,3 @@ def register_cli(group) -> None:
                 click.echo(f"  {path}: {message}", err=True)
             raise SystemExit(1) from None
         click.echo(row.id)
-
-    @group.command("export")
-    @click.argument("map_id", metavar="ID", type=int)
-    @click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
-    @click.option("--out", "out", default="-", help="Output file; '-' (default) is stdout.")
-    def export_command(map_id, fmt, out):
-        """Export map ID as a cjm-studio/1 JSON document."""
-        if live_map(map_id) is None:
-            raise click.ClickException(f"no map with id {map_id}")
-        text = document_text(export_document(map_id))
-        if out == "-":
-            click.echo(text, nl=False)
-        else:
-            Path(out).write_text(text, encoding="utf-8")

@@ -547,7 +547,7 @@ class DismissedSuggestion(db.Model):
 
 
 class Strategy(JourneyPart, db.Model):
-    """A way to remove one or more barriers, scored by ICE (impact, confidence, ease = 11 − effort)."""
+    """A way to remove barriers, scored by ICE (impact × confidence × ease, ease = 11 − effort)."""
 
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")

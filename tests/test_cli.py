@@ -104,7 +104,7 @@ def test_export_file_is_identical_to_the_web_download(cli, owner_client, journey
 @pytest.mark.parametrize("extra", [(), ("--out", "-")])
 def test_export_to_stdout(cli, journey, extra):
     result = cli("map", "export", str(journey.id), *extra)
-    assert result.exit_code == 0
+    assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == documents.export_document(journey.id)
 
 

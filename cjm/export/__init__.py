@@ -1,0 +1,38 @@
+"""Every way a map leaves the app. One registry of formats serves the CLI (`map export --format`)
+and the download routes, so a format is written once.
+
+A format's `render(map_id, options)` returns bytes; `options` holds the CLI flags / dialog fields
+that format reads (paper, orientation, tiled, separator, …) and it ignores the rest.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    suffix: str  # file name suffix, e.g. ".json"
+    mimetype: str
+    render: Callable[[int, dict], bytes]
+    label: str = ""
+
+
+FORMATS: dict[str, Format] = {}
+
+
+def register(name: str, suffix: str, mimetype: str, label: str = ""):
+    """Decorator: add `render(map_id, options) -> bytes` to the registry under `name`."""
+
+    def add(render):
+        FORMATS[name] = Format(name, suffix, mimetype, render, label or name)
+        return render
+
+    return add
+
+
+def load_formats() -> dict[str, Format]:
+    """Import the modules that register formats (inside the app factory, not at import time)."""
+    from . import json_document  # noqa: F401
+
+    return FORMATS
