@@ -16,7 +16,6 @@ from .extensions import db
 from .journey import model as dm
 from .journey.analytics import Analytics, analyze
 from .journey.priority import Priority, Reach, priority
-from .journey.steps import BarrierSummary
 from .models import (
     Barrier,
     BarrierEvidence,
@@ -347,16 +346,6 @@ def unvote(barrier: Barrier, user_id: int) -> bool:
 
 
 # --- the stepper ------------------------------------------------------------------------------
-
-
-def step_summary(journey: dm.Journey) -> BarrierSummary:
-    """What the stepper needs for step 4: live barriers, those without evidence, dots."""
-    found = ranked(journey, analytics=None, with_segments=False)
-    return BarrierSummary(
-        total=len(found),
-        without_evidence=sum(1 for b in found if b.frequency == 0),
-        votes=sum(b.votes for b in found),
-    )
 
 
 # --- suggestions ------------------------------------------------------------------------------

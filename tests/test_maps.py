@@ -37,9 +37,7 @@ def test_new_map_without_title_is_422(owner_client):
 def test_stepper_states_follow_the_content(owner_client, journey):
     page = BeautifulSoup(owner_client.get(f"/maps/{journey.id}").text, "html.parser")
     states = [li["class"][1] for li in page.select("ol.stepper > li")]
-    assert (
-        states == ["state-done", "state-done", "state-empty", "state-empty"] + ["state-planned"] * 2
-    )
+    assert states == ["state-done", "state-done"] + ["state-empty"] * 4
     barriers = page.select("ol.stepper > li")[3]
     assert barriers.select_one("h2 a")["href"] == f"/maps/{journey.id}/barriers"
     assert [li.text for li in barriers.select("ul.todo li")] == [

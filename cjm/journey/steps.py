@@ -14,15 +14,13 @@ STEPS = (
     (5, "strategies"),
     (6, "experiments"),
 )
-# Steps whose content later work builds; the stepper says what each will hold.
-PLANNED = {"strategies", "experiments"}
 
 
 @dataclass
 class StepState:
     number: int
     key: str
-    state: str  # "empty" | "started" | "done" | "planned"
+    state: str  # "empty" | "started" | "done"
     missing: list[str] = field(default_factory=list)  # codes of unmet criteria, in order
 
 
@@ -99,33 +97,80 @@ def barriers_missing(summary: BarrierSummary) -> list[str]:
     return missing
 
 
+@dataclass(frozen=True)
+class StrategySummary:
+    """The map's live strategies for step 5: how many, how many open barriers no live strategy
+    addresses (dropped ones do not count), and how many made it past "idea"."""
+
+    total: int = 0
+    uncovered_barriers: int = 0
+    planned: int = 0
+
+
+def strategies_missing(summary: StrategySummary) -> list[str]:
+    """What step 5 lacks: a strategy, one for every open barrier, a strategy in the plan."""
+    missing = [] if summary.total else ["strategies"]
+    if summary.uncovered_barriers or not summary.total:
+        missing.append("barrier-strategies")
+    if not summary.planned:
+        missing.append("strategy-plan")
+    return missing
+
+
+@dataclass(frozen=True)
+class ExperimentSummary:
+    """Step 6: live experiments, those closed with a verdict, and KPIs with at least one value."""
+
+    total: int = 0
+    closed: int = 0
+    kpis_with_values: int = 0
+
+
+def experiments_missing(summary: ExperimentSummary) -> list[str]:
+    """What step 6 lacks: an experiment, a verdict, a KPI followed over time."""
+    missing = [] if summary.total else ["experiments"]
+    if not summary.closed:
+        missing.append("experiment-verdict")
+    if not summary.kpis_with_values:
+        missing.append("kpis")
+    return missing
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What SQL counted for the steps that are not read off the journey itself."""
+
+    evidence: Evidence = field(default_factory=Evidence)
+    barriers: BarrierSummary = field(default_factory=BarrierSummary)
+    strategies: StrategySummary = field(default_factory=StrategySummary)
+    experiments: ExperimentSummary = field(default_factory=ExperimentSummary)
+
+
 RULES = {
-    "persona": lambda journey, evidence, barriers: persona_missing(journey),
-    "stages": lambda journey, evidence, barriers: stages_missing(journey),
-    "research": lambda journey, evidence, barriers: research_missing(journey, evidence),
-    "barriers": lambda journey, evidence, barriers: barriers_missing(barriers),
+    "persona": lambda journey, p: persona_missing(journey),
+    "stages": lambda journey, p: stages_missing(journey),
+    "research": lambda journey, p: research_missing(journey, p.evidence),
+    "barriers": lambda journey, p: barriers_missing(p.barriers),
+    "strategies": lambda journey, p: strategies_missing(p.strategies),
+    "experiments": lambda journey, p: experiments_missing(p.experiments),
 }
 EMPTY = {
     "persona": ["persona"],
     "stages": ["stages", "channels", "touchpoints", "entry", "goal", "transitions"],
     "research": ["observations", "stage-evidence", "touchpoint-evidence"],
     "barriers": ["barriers", "barrier-evidence", "barrier-votes"],
+    "strategies": ["strategies", "barrier-strategies", "strategy-plan"],
+    "experiments": ["experiments", "experiment-verdict", "kpis"],
 }
 
 
-def step_states(
-    journey: Journey, evidence: Evidence | None = None, barriers: BarrierSummary | None = None
-) -> list[StepState]:
-    """Each step's state: done when nothing is missing, empty when everything is. `evidence`
-    (None: no observations) feeds step 3, `barriers` (None: no barriers) step 4."""
-    evidence = evidence or Evidence()
-    barriers = barriers or BarrierSummary()
+def step_states(journey: Journey, progress: Progress | None = None) -> list[StepState]:
+    """Each step's state: done when nothing is missing, empty when everything is; `progress`
+    (None: nothing recorded beyond the journey) feeds steps 3–6."""
+    progress = progress or Progress()
     states = []
     for number, key in STEPS:
-        if key in PLANNED:
-            states.append(StepState(number, key, "planned"))
-            continue
-        missing = RULES[key](journey, evidence, barriers)
+        missing = RULES[key](journey, progress)
         if not missing:
             state = "done"
         elif missing == EMPTY[key]:

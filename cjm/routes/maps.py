@@ -12,13 +12,14 @@ from sqlalchemy import func, select
 from wtforms import EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
-from .. import aggregates, barriers, store
+from .. import store
 from ..access import guard, role_of
 from ..extensions import db
 from ..forms import choices
 from ..journey.steps import step_states
 from ..journey.templates import from_template
 from ..models import Deletion, Journey, Membership, User, utcnow
+from ..progress import progress
 from ..web import render
 from .auth import safe_next
 
@@ -101,8 +102,7 @@ def new():
 def show(map_id: int):
     """The map page: header, the six-step stepper, what each step holds."""
     journey = store.load_journey(map_id)
-    evidence = aggregates.step_evidence(journey, g.journey.evidence_threshold)
-    steps = step_states(journey, evidence, barriers.step_summary(journey))
+    steps = step_states(journey, progress(journey, g.journey.evidence_threshold))
     return render("maps/show.html", journey=journey, steps=steps)
 
 

@@ -1,8 +1,15 @@
-"""The six-step stepper: steps 1 to 4 are empty, started or done from the map's content, its
-evidence and its barriers; steps 5 and 6 are planned."""
+"""The six-step stepper: each step is empty, started or done from the map's content and what SQL
+counted for it (evidence, barriers, strategies, experiments and KPIs)."""
 
 from cjm.journey.model import Channel, Journey, Persona, Stage, Touchpoint, Transition
-from cjm.journey.steps import BarrierSummary, Evidence, step_states
+from cjm.journey.steps import (
+    BarrierSummary,
+    Evidence,
+    ExperimentSummary,
+    Progress,
+    StrategySummary,
+    step_states,
+)
 from tests.factories import sample_journey
 
 
@@ -32,8 +39,8 @@ def test_empty_map():
         "stages": "empty",
         "research": "empty",
         "barriers": "empty",
-        "strategies": "planned",
-        "experiments": "planned",
+        "strategies": "empty",
+        "experiments": "empty",
     }
     assert missing(journey, "persona") == ["persona"]
     assert missing(journey, "stages") == [
@@ -102,23 +109,45 @@ def test_stages_need_two_stages_an_entry_a_goal_and_a_transition():
     assert missing(journey, "stages") == ["stages", "entry"]
 
 
-def test_steps_5_and_6_are_planned_whatever_the_content():
-    evidence = Evidence(total=9, stages={"aware": 9}, touchpoints={"ad": 9})
-    barriers = BarrierSummary(total=2, votes=3)
-    for journey, given, found in (
-        (Journey("Empty"), None, None),
-        (sample_journey(), evidence, barriers),
-    ):
-        planned = [s for s in step_states(journey, given, found) if s.number >= 5]
-        assert [s.state for s in planned] == ["planned"] * 2
-        assert all(s.missing == [] for s in planned)
+def step(key: str, progress: Progress) -> tuple[str, list[str]]:
+    """One step's state and what it lacks on the sample map with these counts."""
+    found = next(s for s in step_states(sample_journey(), progress) if s.key == key)
+    return found.state, found.missing
+
+
+def strategies(**summary) -> tuple[str, list[str]]:
+    return step("strategies", Progress(strategies=StrategySummary(**summary)))
+
+
+def experiments(**summary) -> tuple[str, list[str]]:
+    return step("experiments", Progress(experiments=ExperimentSummary(**summary)))
+
+
+def test_strategies_step():
+    assert strategies() == ("empty", ["strategies", "barrier-strategies", "strategy-plan"])
+    assert strategies(total=2, uncovered_barriers=1) == (
+        "started",
+        ["barrier-strategies", "strategy-plan"],
+    )
+    assert strategies(total=2, planned=1, uncovered_barriers=3) == (
+        "started",
+        ["barrier-strategies"],
+    )
+    assert strategies(total=2, planned=1) == ("done", [])
+
+
+def test_experiments_step():
+    assert experiments() == ("empty", ["experiments", "experiment-verdict", "kpis"])
+    assert experiments(total=1) == ("started", ["experiment-verdict", "kpis"])
+    assert experiments(kpis_with_values=1) == ("started", ["experiments", "experiment-verdict"])
+    assert experiments(total=3, closed=1, kpis_with_values=2) == ("done", [])
 
 
 def barriers(**summary) -> tuple[str, list[str]]:
     """Step 4's state and what it lacks for this barrier summary."""
     step = next(
         s
-        for s in step_states(sample_journey(), None, BarrierSummary(**summary))
+        for s in step_states(sample_journey(), Progress(barriers=BarrierSummary(**summary)))
         if s.key == "barriers"
     )
     return step.state, step.missing
@@ -143,7 +172,11 @@ def test_barriers_done_with_evidence_behind_each_and_dots_placed():
 
 def research(journey, **evidence) -> tuple[str, list[str]]:
     """Step 3's state and what it lacks for this evidence."""
-    step = next(s for s in step_states(journey, Evidence(**evidence)) if s.key == "research")
+    step = next(
+        s
+        for s in step_states(journey, Progress(evidence=Evidence(**evidence)))
+        if s.key == "research"
+    )
     return step.state, step.missing
 
 
