@@ -102,8 +102,9 @@ def new():
 def show(map_id: int):
     """The map page: header, the six-step stepper, what each step holds."""
     journey = store.load_journey(map_id)
-    steps = step_states(journey, progress(journey, g.journey.evidence_threshold))
-    return render("maps/show.html", journey=journey, steps=steps)
+    counted = progress(journey, g.journey.evidence_threshold)
+    steps = step_states(journey, counted)
+    return render("maps/show.html", journey=journey, steps=steps, progress=counted)
 
 
 @bp.route("/maps/<int:map_id>/settings", methods=["GET", "POST"])
