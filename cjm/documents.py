@@ -15,15 +15,19 @@ from . import evidence, store
 from .extensions import db
 from .journey import serialize
 from .journey.model import ValidationError
-from .models import Journey, User
+from .models import Journey, Membership, User
 
 SCHEMA_PATH = Path(__file__).parent / "journey" / serialize.SCHEMA_FILE
+TITLE_MAX = 200  # the schema's (and the column's) longest map title
 TOP = ("schema", "map", *serialize.SECTIONS)  # error lists follow the document's own order
 # Readable messages for the schema's patterns (jsonschema would just quote the regex).
 PATTERNS = {
     r"\S": "must not be blank",
     "^[a-z0-9][a-z0-9_-]*$": "a key uses lowercase letters a-z, digits, '-' and '_'",
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}$": "a date is written YYYY-MM-DD",
+    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$": (
+        "a time is written in UTC as YYYY-MM-DDTHH:MM:SSZ"
+    ),
 }
 
 
@@ -91,6 +95,17 @@ def import_document(data, owner_id: int) -> Journey:
 
     Raises ValidationError({path: message}) and writes nothing if the document is invalid or the
     write fails."""
+    try:
+        row = _add_document(data, owner_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return row
+
+
+def _add_document(data, owner_id: int) -> Journey:
+    """Validate a parsed document and add it as a new map's rows (caller commits)."""
     errors = validate_document(data)
     if errors:
         merged: dict[str, str] = {}
@@ -98,9 +113,38 @@ def import_document(data, owner_id: int) -> Journey:
             merged[path] = f"{merged[path]}; {message}" if path in merged else message
         raise ValidationError(merged)
     journey = serialize.from_document(data)
+    row = store.add_journey(journey, owner_id)
+    evidence.add_document_evidence(row.id, journey)
+    store.add_plan(row.id, journey)
+    return row
+
+
+def create_to_be(map_id: int, user_id: int, title: str) -> Journey:
+    """Copy an as-is map as its to-be map, through the document: the same keys (so stages,
+    touchpoints and barriers match), state "to-be", owned by `user_id`, linked by as_is_id; the
+    as-is map's owners and editors get the same role on it. One transaction.
+
+    The evidence stays with the as-is map: it describes the present, and a to-be map is a plan,
+    so evidence recorded on it later (after a launch, say) is its own and compares with the
+    as-is evidence; barriers keep their evidence links on the as-is map only."""
+    data = export_document(map_id)
+    data["map"]["state"] = "to-be"
+    data["map"]["title"] = title[:TITLE_MAX]
+    data["evidence"] = []
+    for barrier in data.get("barriers", []):
+        barrier["evidence"] = []
     try:
-        row = store.add_journey(journey, owner_id)
-        evidence.add_document_evidence(row.id, journey)
+        row = _add_document(data, user_id)
+        row.as_is_id = map_id
+        row.evidence_threshold = db.session.get(Journey, map_id).evidence_threshold
+        editors = db.session.execute(
+            select(Membership.user_id, Membership.role).where(
+                Membership.journey_id == map_id,
+                Membership.role.in_(("owner", "editor")),
+                Membership.user_id != user_id,
+            )
+        )
+        row.members.extend(Membership(user_id=u, role=role) for u, role in editors)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -109,11 +153,17 @@ def import_document(data, owner_id: int) -> Journey:
 
 
 def export_document(map_id: int) -> dict:
-    """The live map as a `cjm-studio/1` document, with its segments and evidence."""
+    """The live map as a `cjm-studio/1` document, with its segments, evidence and steps 4–6."""
+    return serialize.to_document(load_document_journey(map_id))
+
+
+def load_document_journey(map_id: int):
+    """The live map as a domain Journey with everything the document carries (segments,
+    evidence, barriers, strategies, experiments, KPIs, learnings)."""
     journey = store.load_journey(map_id)
     journey.segments = evidence.load_segments(map_id)
     journey.evidence = evidence.load_evidence(map_id)
-    return serialize.to_document(journey)
+    return store.load_plan(journey)
 
 
 def document_text(doc: dict) -> str:
@@ -133,14 +183,27 @@ def register_cli(group) -> None:
     @group.command("import")
     @click.argument("file", type=click.File("rb"))
     @click.option("--owner", "email", help="E-mail of the owning account (default: DEMO_EMAIL).")
-    def import_command(file, email):
-        """Import a cjm-studio/1 JSON FILE ('-' for stdin) as a new map; print its id."""
+    @click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["json", "mermaid"]),
+        default="json",
+        show_default=True,
+        help="json: a cjm-studio/1 document; mermaid: a Mermaid `journey` text.",
+    )
+    def import_command(file, email, fmt):
+        """Import a cjm-studio/1 JSON FILE (or a Mermaid journey) as a new map; print its id."""
         email = (email or current_app.config["DEMO_EMAIL"]).strip().lower()
         owner = db.session.scalar(select(User).filter_by(email=email))
         if owner is None:
             raise click.ClickException(f"no account with e-mail {email}")
         try:
-            row = import_document(parse_json(file.read()), owner.id)
+            if fmt == "mermaid":
+                from .export.mermaid import import_mermaid_cli
+
+                row = import_mermaid_cli(file, owner.id)
+            else:
+                row = import_document(parse_json(file.read()), owner.id)
         except ValidationError as e:
             click.echo(f"{file.name}: not imported, nothing was written:", err=True)
             for path, message in e.field_errors.items():

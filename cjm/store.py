@@ -2,22 +2,32 @@
 
 import re
 import unicodedata
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select, update
 
 from .extensions import db
 from .journey import model as dm
+from .journey import serialize
 from .models import (
     Barrier,
+    BarrierEvidence,
+    BarrierSegment,
     Channel,
     Checklist,
     ChecklistItem,
+    Experiment,
     Journey,
+    Kpi,
+    KpiValue,
     Membership,
+    Note,
     Observation,
     Persona,
     Segment,
     Stage,
+    Strategy,
+    StrategyBarrier,
     Touchpoint,
     Transition,
     Visit,
@@ -25,7 +35,8 @@ from .models import (
 
 PARTS = (Persona, Stage, Channel, Touchpoint, Transition)
 # Everything a Deletion can hide, and so bring back on undo.
-RESTORABLE = (*PARTS, Segment, Checklist, ChecklistItem, Observation, Visit, Barrier)
+RESTORABLE = (*PARTS, Segment, Checklist, ChecklistItem, Observation, Visit, Barrier, Strategy)
+RESTORABLE += (Experiment, Kpi)
 
 
 def live(model, journey_id: int):
@@ -320,3 +331,329 @@ def add_observation(journey_id: int, **fields):
     from .evidence import add_observation as add
 
     return add(journey_id, **fields)
+
+
+# --- Steps 4–6 in the cjm-studio/1 document: barriers, strategies, experiments, KPIs, learnings.
+
+
+def _timestamp(value) -> str | None:
+    """A stored time as the document writes it (UTC, whole seconds); naive times are UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime(serialize.TIMESTAMP)
+
+
+def load_plan(journey: dm.Journey) -> dm.Journey:
+    """Fill a loaded Journey's barriers, strategies, experiments, KPIs and learning notes, by key.
+
+    Expects `journey` from load_journey() with its segments and evidence loaded (cjm.evidence),
+    since barriers name their evidence by position there. What hangs on a hidden element is left
+    out with it (a barrier on a hidden touchpoint, an experiment of a hidden strategy); a link or
+    reference to a hidden element is dropped. A fixed number of queries."""
+    jid = journey.id
+    tp_key = {t.id: t.key for t in journey.touchpoints}
+    tr_key = {e.id: e.key for e in journey.transitions}
+    stage_key = {s.id: s.key for s in journey.stages}
+    segment_key = {s.id: s.key for s in journey.segments}
+    position = {o.id: i for i, o in enumerate(journey.evidence)}
+
+    barriers = [
+        b
+        for b in db.session.scalars(live(Barrier, jid).order_by(Barrier.id))
+        if b.touchpoint_id in tp_key or b.transition_id in tr_key
+    ]
+    barrier_key = {b.id: b.key for b in barriers}
+    segments_of: dict[int, list[str]] = {}
+    segment_order = {s.id: i for i, s in enumerate(journey.segments)}
+    for barrier_id, segment_id in db.session.execute(
+        select(BarrierSegment.barrier_id, BarrierSegment.segment_id).where(
+            BarrierSegment.barrier_id.in_(barrier_key)
+        )
+    ):
+        if segment_id in segment_key:
+            segments_of.setdefault(barrier_id, []).append(segment_id)
+    evidence_of: dict[int, list[int]] = {}
+    for barrier_id, observation_id in db.session.execute(
+        select(BarrierEvidence.barrier_id, BarrierEvidence.observation_id).where(
+            BarrierEvidence.barrier_id.in_(barrier_key),
+            BarrierEvidence.observation_id.is_not(None),
+        )
+    ):
+        if observation_id in position:
+            evidence_of.setdefault(barrier_id, []).append(position[observation_id])
+    journey.barriers = [
+        dm.Barrier(
+            id=b.id,
+            key=b.key,
+            touchpoint=tp_key.get(b.touchpoint_id),
+            transition=None if b.touchpoint_id in tp_key else tr_key.get(b.transition_id),
+            title=b.title,
+            description=b.description,
+            type=b.type,
+            severity=b.severity,
+            status=b.status,
+            segments=[
+                segment_key[s] for s in sorted(segments_of.get(b.id, []), key=segment_order.get)
+            ],
+            evidence=sorted(evidence_of.get(b.id, [])),
+        )
+        for b in barriers
+    ]
+
+    strategies = list(db.session.scalars(live(Strategy, jid).order_by(Strategy.id)))
+    strategy_key = {s.id: s.key for s in strategies}
+    barrier_order = {b.id: i for i, b in enumerate(barriers)}
+    addresses: dict[int, list[int]] = {}
+    for strategy_id, barrier_id in db.session.execute(
+        select(StrategyBarrier.strategy_id, StrategyBarrier.barrier_id).where(
+            StrategyBarrier.strategy_id.in_(strategy_key)
+        )
+    ):
+        if barrier_id in barrier_key:
+            addresses.setdefault(strategy_id, []).append(barrier_id)
+    journey.strategies = [
+        dm.Strategy(
+            id=s.id,
+            key=s.key,
+            title=s.title,
+            description=s.description,
+            owner=s.owner,
+            impact=s.impact,
+            effort=s.effort,
+            confidence=s.confidence,
+            status=s.status,
+            barriers=[
+                barrier_key[b] for b in sorted(addresses.get(s.id, []), key=barrier_order.get)
+            ],
+        )
+        for s in strategies
+    ]
+
+    kpis = list(db.session.scalars(live(Kpi, jid).order_by(Kpi.position, Kpi.id)))
+    kpi_key = {k.id: k.key for k in kpis}
+    experiments = [
+        e
+        for e in db.session.scalars(live(Experiment, jid).order_by(Experiment.id))
+        if e.strategy_id in strategy_key
+    ]
+    experiment_key = {e.id: e.key for e in experiments}
+    journey.experiments = [
+        dm.Experiment(
+            id=e.id,
+            key=e.key,
+            strategy=strategy_key[e.strategy_id],
+            hypothesis=e.hypothesis,
+            metric=e.metric,
+            transition=tr_key.get(e.transition_id),
+            stage=stage_key.get(e.stage_id),
+            touchpoint=tp_key.get(e.touchpoint_id),
+            segment=segment_key.get(e.segment_id),
+            kpi=kpi_key.get(e.kpi_id),
+            baseline=e.baseline,
+            baseline_n=e.baseline_n,
+            baseline_hits=e.baseline_hits,
+            target=e.target,
+            starts_on=e.starts_on.isoformat() if e.starts_on else None,
+            ends_on=e.ends_on.isoformat() if e.ends_on else None,
+            result=e.result,
+            result_n=e.result_n,
+            result_hits=e.result_hits,
+            p_value=e.p_value,
+            status=e.status,
+            verdict=e.verdict,
+            learning=e.learning,
+            closed_at=_timestamp(e.closed_at),
+        )
+        for e in experiments
+    ]
+    readings: dict[int, list[dm.KpiValue]] = {}
+    for v in db.session.scalars(
+        select(KpiValue)
+        .where(KpiValue.kpi_id.in_(kpi_key))
+        .order_by(KpiValue.measured_on, KpiValue.id)
+    ):
+        readings.setdefault(v.kpi_id, []).append(
+            dm.KpiValue(v.measured_on.isoformat(), v.value, experiment_key.get(v.experiment_id))
+        )
+    journey.kpis = [
+        dm.Kpi(
+            id=k.id,
+            key=k.key,
+            name=k.name,
+            kind=k.kind,
+            unit=k.unit,
+            higher_is_better=k.higher_is_better,
+            values=readings.get(k.id, []),
+        )
+        for k in kpis
+    ]
+
+    journey.notes = [
+        dm.Note(
+            id=n.id,
+            kind=n.kind,
+            text=n.text,
+            touchpoint=tp_key.get(n.touchpoint_id),
+            stage=stage_key.get(n.stage_id),
+            experiment=experiment_key.get(n.experiment_id),
+        )
+        for n in db.session.scalars(
+            select(Note)
+            .where(Note.journey_id == jid, Note.kind == "learning", Note.deletion_id.is_(None))
+            .order_by(Note.id)
+        )
+        # A note hangs on its touchpoint and its stage: hidden with either.
+        if (n.touchpoint_id is None or n.touchpoint_id in tp_key)
+        and (n.stage_id is None or n.stage_id in stage_key)
+    ]
+    return journey
+
+
+def add_plan(journey_id: int, journey: dm.Journey) -> None:
+    """Write an imported document's barriers, strategies, experiments, KPIs and notes as rows of
+    the new map, whose elements, segments and evidence are already flushed (caller commits).
+
+    The document passed the schema and reference checks, so keys resolve; barrier evidence
+    positions are the map's observations in recorded order, which are exactly the document's."""
+
+    def ids(model) -> dict[str, int]:
+        return {
+            key: i
+            for i, key in db.session.execute(
+                live(model, journey_id).with_only_columns(model.id, model.key)
+            )
+        }
+
+    tp, tr, stage, segment = ids(Touchpoint), ids(Transition), ids(Stage), ids(Segment)
+    observations = list(
+        db.session.scalars(
+            select(Observation.id)
+            .where(Observation.journey_id == journey_id)
+            .order_by(Observation.id)
+        )
+    )
+
+    def get(keys: dict[str, int], key: str | None) -> int | None:
+        return keys[key] if key is not None else None
+
+    def day(text: str | None) -> date | None:
+        return date.fromisoformat(text) if text else None
+
+    barriers = {
+        b.key: Barrier(
+            journey_id=journey_id,
+            key=b.key,
+            touchpoint_id=get(tp, b.touchpoint),
+            transition_id=get(tr, b.transition),
+            title=b.title,
+            description=b.description,
+            type=b.type,
+            severity=b.severity,
+            status=b.status,
+        )
+        for b in journey.barriers
+    }
+    strategies = {
+        s.key: Strategy(
+            journey_id=journey_id,
+            key=s.key,
+            title=s.title,
+            description=s.description,
+            owner=s.owner,
+            impact=s.impact,
+            effort=s.effort,
+            confidence=s.confidence,
+            status=s.status,
+        )
+        for s in journey.strategies
+    }
+    kpis = {
+        k.key: Kpi(
+            journey_id=journey_id,
+            key=k.key,
+            name=k.name,
+            kind=k.kind,
+            unit=k.unit,
+            higher_is_better=k.higher_is_better,
+            position=i,
+        )
+        for i, k in enumerate(journey.kpis)
+    }
+    db.session.add_all([*barriers.values(), *strategies.values(), *kpis.values()])
+    db.session.flush()
+    db.session.add_all(
+        BarrierSegment(barrier_id=barriers[b.key].id, segment_id=segment[s])
+        for b in journey.barriers
+        for s in b.segments
+    )
+    db.session.add_all(
+        BarrierEvidence(barrier_id=barriers[b.key].id, observation_id=observations[i])
+        for b in journey.barriers
+        for i in b.evidence
+    )
+    db.session.add_all(
+        StrategyBarrier(strategy_id=strategies[s.key].id, barrier_id=barriers[b].id)
+        for s in journey.strategies
+        for b in s.barriers
+    )
+    kpi_ids = {key: row.id for key, row in kpis.items()}
+    experiments = {
+        e.key: Experiment(
+            journey_id=journey_id,
+            key=e.key,
+            strategy_id=strategies[e.strategy].id,
+            hypothesis=e.hypothesis,
+            metric=e.metric,
+            transition_id=get(tr, e.transition),
+            stage_id=get(stage, e.stage),
+            touchpoint_id=get(tp, e.touchpoint),
+            segment_id=get(segment, e.segment),
+            kpi_id=get(kpi_ids, e.kpi),
+            baseline=e.baseline,
+            baseline_n=e.baseline_n,
+            baseline_hits=e.baseline_hits,
+            target=e.target,
+            starts_on=day(e.starts_on),
+            ends_on=day(e.ends_on),
+            result=e.result,
+            result_n=e.result_n,
+            result_hits=e.result_hits,
+            p_value=e.p_value,
+            status=e.status,
+            verdict=e.verdict,
+            learning=e.learning,
+            closed_at=(
+                datetime.strptime(e.closed_at, serialize.TIMESTAMP).replace(tzinfo=UTC)
+                if e.closed_at
+                else None
+            ),
+        )
+        for e in journey.experiments
+    }
+    db.session.add_all(experiments.values())
+    db.session.flush()
+    experiment_ids = {key: row.id for key, row in experiments.items()}
+    db.session.add_all(
+        KpiValue(
+            kpi_id=kpi_ids[k.key],
+            measured_on=date.fromisoformat(v.date),
+            value=v.value,
+            experiment_id=get(experiment_ids, v.experiment),
+        )
+        for k in journey.kpis
+        for v in k.values
+    )
+    db.session.add_all(
+        Note(
+            journey_id=journey_id,
+            kind=n.kind,
+            text=n.text,
+            touchpoint_id=get(tp, n.touchpoint),
+            stage_id=get(stage, n.stage),
+            experiment_id=get(experiment_ids, n.experiment),
+        )
+        for n in journey.notes
+    )
+    db.session.flush()

@@ -23,6 +23,23 @@ BARRIER_TYPES = (
     "organisational",
 )
 BARRIER_STATUSES = ("open", "mitigated", "resolved")
+BARRIER_SEVERITY = (1, 5)
+# Step 5: strategies, scored by ICE (each 1–10).
+STRATEGY_STATUSES = ("idea", "planned", "in-progress", "done", "dropped")
+ICE_RANGE = (1, 10)
+# Step 6: experiments against a KPI, the map's KPIs, and the notes written back onto the map.
+EXPERIMENT_METRICS = (
+    "transition-conversion",
+    "stage-conversion",
+    "csat",
+    "nps",
+    "ces",
+    "custom",
+)
+EXPERIMENT_STATUSES = ("planned", "running", "closed")
+VERDICTS = ("won", "lost", "inconclusive")
+KPI_KINDS = ("inbound-requests", "buyers", "repeat-sales", "retention", "ltv", "custom")
+NOTE_KINDS = ("thought", "pain", "idea", "question", "learning")
 # The channel catalogue; "custom" is any other channel a team names itself.
 CHANNEL_KINDS = (
     "website",
@@ -142,9 +159,108 @@ class Observation:
 
 
 @dataclass
+class Barrier:
+    """Step 4: a barrier on a touchpoint or a transition (exactly one, by key). `evidence` lists
+    positions in the journey's `evidence` (observations have no key of their own)."""
+
+    key: str
+    title: str
+    type: str
+    touchpoint: str | None = None
+    transition: str | None = None
+    description: str = ""
+    severity: int = 3
+    status: str = "open"
+    segments: list[str] = field(default_factory=list)
+    evidence: list[int] = field(default_factory=list)
+    id: int | None = None
+
+
+@dataclass
+class Strategy:
+    """Step 5: a way to remove barriers (by key), scored by impact, effort and confidence."""
+
+    key: str
+    title: str
+    description: str = ""
+    owner: str = ""
+    impact: int = 5
+    effort: int = 5
+    confidence: int = 5
+    status: str = "idea"
+    barriers: list[str] = field(default_factory=list)
+    id: int | None = None
+
+
+@dataclass
+class KpiValue:
+    """One reading of a KPI; `experiment` names the experiment that wrote it back, if one did."""
+
+    date: str  # ISO 8601 (YYYY-MM-DD)
+    value: float
+    experiment: str | None = None
+
+
+@dataclass
+class Kpi:
+    """A business figure the team follows over time, with its readings in date order."""
+
+    key: str
+    name: str
+    kind: str = "custom"
+    unit: str = ""
+    higher_is_better: bool = True
+    values: list[KpiValue] = field(default_factory=list)
+    id: int | None = None
+
+
+@dataclass
+class Experiment:
+    """Step 6: a test of a strategy against one metric, its place given by keys."""
+
+    key: str
+    strategy: str
+    metric: str
+    hypothesis: str = ""
+    transition: str | None = None
+    stage: str | None = None
+    touchpoint: str | None = None
+    segment: str | None = None
+    kpi: str | None = None
+    baseline: float | None = None
+    baseline_n: int | None = None
+    baseline_hits: int | None = None
+    target: float | None = None
+    starts_on: str | None = None  # ISO dates
+    ends_on: str | None = None
+    result: float | None = None
+    result_n: int | None = None
+    result_hits: int | None = None
+    p_value: float | None = None
+    status: str = "planned"
+    verdict: str | None = None
+    learning: str = ""
+    closed_at: str | None = None  # ISO 8601 UTC, e.g. 2025-03-01T10:20:30Z
+    id: int | None = None
+
+
+@dataclass
+class Note:
+    """A note on a stage or a touchpoint (by key); the document carries the learnings that
+    closed experiments wrote back."""
+
+    kind: str
+    text: str
+    touchpoint: str | None = None
+    stage: str | None = None
+    experiment: str | None = None
+    id: int | None = None
+
+
+@dataclass
 class Journey:
-    """A whole map: stages in order, channels in order, the graph's nodes and edges; segments
-    and evidence when loaded for a document."""
+    """A whole map: stages in order, channels in order, the graph's nodes and edges; segments,
+    evidence and steps 4–6 when loaded for a document."""
 
     title: str
     description: str = ""
@@ -158,6 +274,12 @@ class Journey:
     # Step 3; store.load_journey() leaves these empty (cjm.evidence loads them for export).
     segments: list[Segment] = field(default_factory=list)
     evidence: list[Observation] = field(default_factory=list)
+    # Steps 4–6; likewise left empty by load_journey() (store.load_plan() fills them).
+    barriers: list[Barrier] = field(default_factory=list)
+    strategies: list[Strategy] = field(default_factory=list)
+    kpis: list[Kpi] = field(default_factory=list)
+    experiments: list[Experiment] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     id: int | None = None
     version: int = 1
 

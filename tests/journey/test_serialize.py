@@ -133,7 +133,7 @@ def test_minimal_document_takes_defaults():
 
 def test_unknown_sections_are_ignored(journey):
     doc = to_document(journey)
-    doc["experiments"] = [{"key": "e1", "kpi": "conversion"}]
+    doc["x-personas-v2"] = [{"key": "e1", "kpi": "conversion"}]
     doc["x-tool"] = {"exported-by": "another app"}
     assert to_document(from_document(doc)) == to_document(journey)
 
