@@ -148,3 +148,96 @@ def test_a_non_member_gets_404_and_a_visitor_is_sent_to_sign_in(client, journey)
     sign_in(client, make_user("stranger@example.com", "Stranger"))
     assert client.get(f"/maps/{journey.id}/analytics").status_code == 404
     assert client.get("/maps/999999/analytics").status_code == 404
+
+
+# --- acceptance 1: the demo map, against the hand computation in tests/journey -----------------
+
+
+@pytest.fixture
+def demo_page(owner_client, owner):
+    from cjm.documents import import_document
+    from tests.journey import test_analytics_demo as hand
+
+    row = import_document(hand.DOC, owner.id)
+    return page(owner_client, row), hand
+
+
+def test_demo_page_names_the_main_path_with_its_hand_computed_width(demo_page):
+    soup, hand = demo_page
+    finding = soup.select_one("#finding-main-path")
+    names = finding.select_one(".finding-names")
+    assert names["data-keys"].split() == hand.MAIN_TOUCHPOINTS
+    assert names.get_text() == " → ".join(hand.NAME[k] for k in hand.MAIN_TOUCHPOINTS)
+    assert "270 customers walked all of it" in finding.get_text(" ", strip=True)
+    assert hand.MAIN_WIDTH == 270
+    steps = soup.select("#main-path-steps li")
+    assert [li["data-key"] for li in steps] == hand.MAIN_TOUCHPOINTS
+    # Each step shows the volume that took it: the narrowest is the last, 270.
+    shown = [li.select_one(".step-volume").get_text().split(" · ")[0] for li in steps[1:]]
+    assert shown == [f"{hand.V[k]:,}" for k in hand.MAIN]
+    assert soup.select("#paths-table tbody tr")[0]["data-transitions"] == ".".join(hand.MAIN)
+
+
+def test_demo_page_names_where_most_customers_drop_off_with_hand_computed_figures(demo_page):
+    soup, hand = demo_page
+    finding = soup.select_one("#finding-drop-off")
+    text = finding.get_text(" ", strip=True)
+    assert finding.select_one(".finding-names")["data-keys"] == "product-page"
+    assert f"“{hand.NAME['product-page']}”" in text
+    # 510 of the 1,350 arriving, 510 / 1350 = 37.8 %; the stage loses 510 + 10 = 520.
+    assert f"{hand.PRODUCT_DROP} of the {hand.PRODUCT_IN:,} customers arriving (37.8%)" in text
+    assert soup.select_one("#finding-stage")["data-stage"] == "consideration"
+    assert f"“Consideration”, {hand.CONSIDERATION_LOST} customers" in text
+    first = rows(soup, "losses-table")[0]
+    assert first == [hand.NAME["product-page"], "Consideration", "1,350", "1,350", "510", "37.8%"]
+    assert soup.select_one("#funnel-table tr.worst")["data-stage"] == "consideration"
+
+
+def test_demo_page_says_there_are_no_dead_ends_and_names_the_loops(demo_page):
+    soup, hand = demo_page
+    assert hand.DEAD_ENDS == []
+    assert "none" in soup.select_one("#finding-dead-ends").get_text()
+    assert soup.select_one("#dead-ends .empty") and soup.select_one("#dead-ends-table") is None
+    listed = {
+        tuple(tr["data-keys"].split()): tr.select("td")[-1].get_text()
+        for tr in soup.select("#loops-table tbody tr")
+    }
+    assert listed == {keys: str(volume) for keys, volume in hand.LOOPS.items()}
+    loops = soup.select_one("#finding-loops")
+    assert " ".join(loops.get_text().split()).startswith("Loops: 4; the busiest:")
+    assert loops.select_one(".finding-names")["data-keys"].split() == list(hand.BUSIEST_LOOP)
+    assert f"{hand.LOOPS[hand.BUSIEST_LOOP]} customers go round" in loops.get_text()
+
+
+def test_paths_are_listed_busiest_first_each_linking_to_the_graph(owner_client, journey):
+    soup = page(owner_client, journey)
+    row = soup.select_one("#paths-table tbody tr")
+    assert row["data-transitions"] == "ad-cart.cart-paid"
+    assert [c.get_text(" ", strip=True) for c in row.find_all(["th", "td"])] == [
+        "Main path Most painful Sees an ad → Fills the cart → Pays",  # the only path is both
+        "2",
+        "40",
+        "1",
+        "Show on the graph",
+    ]
+    assert row.a["href"] == f"/maps/{journey.id}/graph?path=ad-cart.cart-paid#chosen-path"
+    main_link = soup.select_one("#finding-main-path a.graph-link")["href"]
+    assert main_link == f"/maps/{journey.id}/graph?path=main#chosen-path"
+    assert soup.select_one("#painful-path a.graph-link")["href"].endswith(
+        "?path=painful#chosen-path"
+    )
+
+
+def test_a_map_without_entry_to_goal_paths_says_what_to_do(owner_client, owner):
+    journey = sample_journey()
+    journey.touchpoints[0].kind = "step"  # no entry any more
+    soup = page(owner_client, make_map(owner, journey))
+    assert soup.select_one("#paths .empty") and soup.select_one("#paths-table") is None
+    assert "not known yet" in soup.select_one("#finding-main-path").get_text()
+
+
+def test_a_work_budget_says_at_least_never_more_than(owner_client, owner, monkeypatch):
+    monkeypatch.setattr("cjm.routes.analytics.analyze", partial(analytics.analyze, budget=5))
+    soup = page(owner_client, make_map(owner, ladder(3)))
+    count = soup.select_one("#paths-count").text
+    assert count.startswith("at least ") and "more than" not in count

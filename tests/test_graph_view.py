@@ -6,14 +6,16 @@ from sqlalchemy import event, select
 
 from cjm import store
 from cjm.extensions import db
+from cjm.journey import model as dm
 from cjm.models import Channel, Stage, Touchpoint, Transition
 from tests.conftest import sign_in
 from tests.factories import add_member, make_map, make_user, sample_journey
 from tests.journey.test_graph import big_journey
 
 
-def page(client, journey_row, **headers):
-    response = client.get(f"/maps/{journey_row.id}/graph", headers=headers)
+def page(client, journey_row, path=None, **headers):
+    query = {"path": path} if path is not None else {}
+    response = client.get(f"/maps/{journey_row.id}/graph", query_string=query, headers=headers)
     assert response.status_code == 200
     return BeautifulSoup(response.text, "html.parser")
 
@@ -261,3 +263,127 @@ def test_long_names_are_cut_with_the_full_name_in_the_tooltip(owner_client, owne
     lines = [t.text for t in node.select("text.name tspan")]
     assert 2 <= len(lines) <= 3 and lines[-1].endswith("…")
     assert node.title.text.startswith(journey.touchpoints[2].name)
+
+
+# --- drop-offs and a chosen path ----------------------------------------------------------------
+
+
+def test_touchpoints_that_lose_customers_carry_their_drop_off(owner_client, journey):
+    drawing = svg(page(owner_client, journey))
+    badges = {
+        g.find_parent("g", class_="node")["data-key"]: g for g in drawing.select(".drop-badge")
+    }
+    # cart: 100 in + 25 back from the call = 125, 40 + 30 go on: 55 lost; call: 30 − 25 = 5.
+    assert {k: b["data-drop"] for k, b in badges.items()} == {"cart": "55", "call": "5"}
+    assert badges["cart"].text.strip() == "−55"
+    assert "worst-drop" in drawing.select_one("#node-cart")["class"]
+    assert "worst-drop" not in drawing.select_one("#node-call")["class"]
+    assert "drop-off 55" in drawing.select_one("#node-cart title").text
+    legend = page(owner_client, journey).select_one(".graph-legend")
+    assert legend.select_one(".drop-badge") and legend.select_one(".path-halo")
+
+
+def test_without_a_chosen_path_nothing_is_highlighted(owner_client, journey):
+    soup = page(owner_client, journey)
+    assert "has-path" not in svg(soup)["class"]
+    assert not svg(soup).select(".on-path") and soup.select_one("#path-problem") is None
+    picker = soup.select_one("form.path-picker")
+    assert picker["method"] == "get" and picker["action"].startswith(f"/maps/{journey.id}/graph")
+    assert picker.select_one("option[selected]")["value"] == ""
+    assert picker.select_one("label")["for"] == picker.select_one("select")["id"]
+    assert soup.select_one("#clear-path") is None
+
+
+def highlighted(soup):
+    drawing = svg(soup)
+    edges = [g["id"].removeprefix("edge-") for g in drawing.select("g.edge.on-path")]
+    halo = [p["data-edge"] for p in drawing.select(".path-halo path[data-edge]")]
+    nodes = {
+        g["data-key"]: g.select_one(".path-step text").text
+        for g in drawing.select("g.node.on-path")
+    }
+    return edges, halo, nodes
+
+
+def test_the_main_path_is_highlighted_with_numbered_steps(owner_client, journey):
+    soup = page(owner_client, journey, path="main")
+    assert "has-path" in svg(soup)["class"]
+    edges, halo, nodes = highlighted(soup)
+    assert edges == halo == ["ad-cart", "cart-paid"]
+    assert nodes == {"ad": "1", "cart": "2", "paid": "3"}
+    panel = soup.select_one("#chosen-path")
+    assert panel.h2.text == "Highlighted: Main path"
+    assert [li["data-key"] for li in panel.select("#chosen-path-steps li")] == [
+        "ad",
+        "cart",
+        "paid",
+    ]
+    assert "40 customers walked all of it" in panel.select_one(".path-figures").text
+    assert panel.select_one("option[selected]")["value"] == "main"
+    assert panel.select_one("#clear-path")["href"] == f"/maps/{journey.id}/graph"
+
+
+def test_the_most_painful_path_can_be_chosen(owner_client, journey):
+    soup = page(owner_client, journey, path="painful")
+    assert soup.select_one("#chosen-path h2").text == "Highlighted: Most painful path"
+    assert highlighted(soup)[0] == ["ad-cart", "cart-paid"]  # the only entry→goal path
+    assert "mean emotion +1" in soup.select_one(".path-figures").text  # (1 + 0 + 2) / 3
+
+
+def test_a_path_from_the_analytics_list_opens_highlighted_without_javascript(owner_client, owner):
+    journey = sample_journey()
+    journey.transitions.append(dm.Transition("call-paid", "call", "paid", "alternative", volume=5))
+    row = make_map(owner, journey)
+    analytics = BeautifulSoup(owner_client.get(f"/maps/{row.id}/analytics").text, "html.parser")
+    link = next(
+        a["href"]
+        for tr in analytics.select("#paths-table tbody tr")
+        if tr["data-transitions"] == "ad-cart.cart-call.call-paid"
+        for a in tr.select("a.graph-link")
+    )
+    response = owner_client.get(link)
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.text, "html.parser")
+    edges, _, nodes = highlighted(soup)
+    assert edges == ["ad-cart", "cart-call", "call-paid"]
+    assert nodes == {"ad": "1", "cart": "2", "call": "3", "paid": "4"}
+    assert soup.select_one("#chosen-path h2").text == "Highlighted: Chosen path"
+    assert (
+        soup.select_one("#chosen-path option[selected]")["value"] == "ad-cart.cart-call.call-paid"
+    )
+    # The self-refreshing fragment keeps the chosen path.
+    root = soup.select_one("section#graph")
+    assert root["hx-get"] == f"/maps/{row.id}/graph?path=ad-cart.cart-call.call-paid"
+
+
+@pytest.mark.parametrize(
+    "param",
+    ["ad-cart.nope", "ad-cart.call-cart", "." * 10, "x" * 5000],
+    ids=["unknown key", "not joined up", "empty keys", "too long"],
+)
+def test_a_path_that_is_not_on_the_map_says_so_and_highlights_nothing(owner_client, journey, param):
+    soup = page(owner_client, journey, path=param)
+    assert "not on the map any more" in soup.select_one("#path-problem").text
+    assert "has-path" not in svg(soup)["class"] and not svg(soup).select(".on-path")
+
+
+def test_named_paths_the_map_does_not_have_yet_say_what_is_missing(owner_client, owner):
+    journey = sample_journey()
+    for tp in journey.touchpoints:
+        tp.emotion = None
+    for tr in journey.transitions:
+        tr.volume = None
+    row = make_map(owner, journey)
+    assert (
+        "No main path yet" in page(owner_client, row, path="main").select_one("#path-problem").text
+    )
+    painful = page(owner_client, row, path="painful").select_one("#path-problem").text
+    assert "No most painful path yet" in painful
+
+
+def test_chosen_path_names_are_escaped(owner_client, owner):
+    journey = sample_journey()
+    journey.touchpoints[1].name = "<img src=x onerror=alert(1)>"
+    soup = page(owner_client, make_map(owner, journey), path="main")
+    steps = soup.select_one("#chosen-path-steps")
+    assert steps.find("img") is None and "<img" in steps.get_text()

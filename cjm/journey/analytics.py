@@ -15,10 +15,16 @@ is None too (never guessed as 0). Formulas (DOMAIN.md, "Scales and formulas"):
 - stage funnel = volume reaching each stage: the volume leaving its entries plus the volume
   arriving from earlier stages (loop-backs, drop-outs and transitions into exits do not count:
   those customers did not move on). Conversion = reached ÷ reached by the previous stage.
+
+analyze() answers everything; the cheap parts are public for pages that need only one of them:
+volumes() and drop_offs() (no search), find_paths() (no loops or funnel), trace() (the figures
+of one path named by its transition keys). Results never depend on the order transitions are
+listed in beyond documented tie-breaks, nor on the process (tests/journey/
+test_analytics_properties.py checks it on random journeys).
 """
 
 import math
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import asdict, dataclass
 from itertools import islice
 
@@ -170,15 +176,7 @@ def analyze(
     entries = [tp.key for tp in tps if tp.kind == "entry"]
     goals = [tp.key for tp in tps if tp.kind == "goal"]
     vin, vout, drop = _flows(journey, kinds)
-    # Unrounded for the path flows (a product of rounded ratios drifts); rounded when shown.
-    conversions = {
-        tr.key: _ratio(
-            tr.volume,
-            vout[tr.source] if kinds[tr.source] == "entry" else vin[tr.source],
-            digits=None,
-        )
-        for tr in journey.transitions
-    }
+    conversions = _conversions(journey, kinds, vin, vout)
     paths = _paths(journey, graph, entries, goals, conversions, cutoff, cap, budget)
     through = defaultdict(int)
     for p in paths.items:
@@ -240,6 +238,25 @@ def analyze(
     )
 
 
+def find_paths(
+    journey: Journey, cutoff: int = PATH_CUTOFF, cap: int = PATH_CAP, budget: int = PATH_BUDGET
+) -> Paths:
+    """The entry→goal paths exactly as analyze() finds them, without the rest of the analysis
+    (the graph view needs only the main or the most painful path, not loops and funnel)."""
+    kinds = {tp.key: tp.kind for tp in journey.touchpoints}
+    vin, vout, _ = _flows(journey, kinds)
+    return _paths(
+        journey,
+        build(journey),
+        [k for k, kind in kinds.items() if kind == "entry"],
+        [k for k, kind in kinds.items() if kind == "goal"],
+        _conversions(journey, kinds, vin, vout),
+        cutoff,
+        cap,
+        budget,
+    )
+
+
 def as_dict(analytics: Analytics) -> dict:
     """The analytics as plain JSON-ready data (what `flask map analyze` prints)."""
     data = asdict(analytics)
@@ -273,6 +290,21 @@ def main_path(paths: list[Path]) -> Path | None:
     )
 
 
+def ranked_paths(paths: list[Path]) -> list[Path]:
+    """The paths busiest first, in main_path()'s order (so the main path comes first): largest
+    bottleneck, then larger flow, then shorter; paths without a known, positive bottleneck go
+    last, shortest first. Ties keep the order the search found them in."""
+    return sorted(
+        paths,
+        key=lambda p: (
+            not p.bottleneck,
+            -(p.bottleneck or 0),
+            -(p.flow if p.flow is not None else -1),
+            p.length,
+        ),
+    )
+
+
 def painful_path(paths: list[Path]) -> Path | None:
     """The path with the lowest mean emotion (ties: the longer one, then the first found)."""
     felt = [p for p in paths if p.emotion is not None]
@@ -297,10 +329,17 @@ def loops(
 ) -> Loops:
     """Simple cycles of at most length_bound touchpoints, at most cap of them, shortest first."""
     graph = graph if graph is not None else build(journey)
-    index = {tp.key: i for i, tp in enumerate(journey.touchpoints)}
-    found = list(islice(nx.simple_cycles(nx.DiGraph(graph), length_bound=length_bound), cap + 1))
+    keys = [tp.key for tp in journey.touchpoints]
+    index = {key: i for i, key in enumerate(keys)}
+    # Touchpoints as their map positions: networkx walks sets of nodes, and integers (unlike
+    # strings) hash the same in every process, so a capped search finds the same loops each run.
+    simple = nx.DiGraph()
+    simple.add_nodes_from(range(len(keys)))
+    simple.add_edges_from((index[tr.source], index[tr.target]) for tr in journey.transitions)
+    found = list(islice(nx.simple_cycles(simple, length_bound=length_bound), cap + 1))
     items = []
     for cycle in found[:cap]:
+        cycle = [keys[i] for i in cycle]
         start = min(range(len(cycle)), key=lambda i: index[cycle[i]])
         cycle = cycle[start:] + cycle[:start]
         steps = zip(cycle, cycle[1:] + cycle[:1], strict=True)
@@ -318,14 +357,57 @@ def volumes(journey: Journey) -> tuple[int | None, dict[str, int | None]]:
     return _sum(vout[k] for k, kind in kinds.items() if kind == "entry"), vin
 
 
+def drop_offs(journey: Journey) -> dict[str, int | None]:
+    """The drop-off of every touchpoint (None where unknown or a goal), as analyze() counts it,
+    without enumerating paths or loops (for the graph view on every render)."""
+    return _flows(journey, {tp.key: tp.kind for tp in journey.touchpoints})[2]
+
+
+def trace(journey: Journey, transitions) -> Path | None:
+    """The path walking these transitions (keys, in order) with its figures as analyze() gives
+    them, or None when a key is unknown or one transition does not start where the last ended.
+
+    Any chain is accepted, not only an entry→goal path, so a link can name any walk on the map.
+    """
+    keys = list(transitions)
+    by_key = {tr.key: tr for tr in journey.transitions}
+    if not keys or any(k not in by_key for k in keys):
+        return None
+    chain = [by_key[k] for k in keys]
+    if any(a.target != b.source for a, b in zip(chain, chain[1:], strict=False)):
+        return None
+    kinds = {tp.key: tp.kind for tp in journey.touchpoints}
+    vin, vout, _ = _flows(journey, kinds)
+    nodes = [chain[0].source] + [tr.target for tr in chain]
+    emotion = {tp.key: tp.emotion for tp in journey.touchpoints}
+    conversions = _conversions(journey, kinds, vin, vout)
+    return _path(nodes, [(tr.key, tr.volume) for tr in chain], conversions, emotion)
+
+
+def _conversions(journey: Journey, kinds, vin, vout) -> dict[str, float | None]:
+    """Each transition's conversion, unrounded for the path flows (a product of rounded ratios
+    drifts); rounded when shown."""
+    return {
+        tr.key: _ratio(
+            tr.volume,
+            vout[tr.source] if kinds[tr.source] == "entry" else vin[tr.source],
+            digits=None,
+        )
+        for tr in journey.transitions
+    }
+
+
 def _flows(journey: Journey, kinds: dict[str, str]):
     """Volume in, volume out and drop-off of every touchpoint (None where a volume is unknown)."""
     ins, outs, kept = defaultdict(list), defaultdict(list), defaultdict(list)
+    arrived = defaultdict(list)  # into each touchpoint on non-drop-outs from elsewhere
     for tr in journey.transitions:
         outs[tr.source].append(tr.volume)
         ins[tr.target].append(tr.volume)
         if tr.kind != "drop-out":
             kept[tr.source].append(tr.volume)
+            if tr.source != tr.target:
+                arrived[tr.target].append(tr.volume)
     vin, vout, drop = {}, {}, {}
     for key, kind in kinds.items():
         vout[key] = _sum(outs[key])
@@ -334,12 +416,7 @@ def _flows(journey: Journey, kinds: dict[str, str]):
         if kind == "goal":
             drop[key] = None
         elif kind == "exit":
-            arrived = [
-                tr.volume
-                for tr in journey.transitions
-                if tr.target == key and tr.kind != "drop-out" and tr.source != key
-            ]
-            drop[key] = _sum(arrived)
+            drop[key] = _sum(arrived[key])
         else:
             drop[key] = _minus(vin[key], _sum(kept[key]))
     return vin, vout, drop
@@ -358,10 +435,13 @@ def _funnel(journey: Journey, kinds, vout, drop) -> list[StageStats]:
         if forward and tr.kind != "drop-out" and kinds[tr.target] != "exit":
             arriving[stage_of[tr.target]].append(tr.volume)
     entry_volume = _sum(vout[k] for k, kind in kinds.items() if kind == "entry")
+    in_stage = defaultdict(list)
+    for tp in journey.touchpoints:
+        in_stage[tp.stage].append((tp.kind, drop[tp.key]))
     stages, previous = [], None
     for i, s in enumerate(journey.stages):
         reached = _sum(arriving[s.key])
-        drops = [(tp.kind, drop[tp.key]) for tp in journey.touchpoints if tp.stage == s.key]
+        drops = in_stage[s.key]
         stages.append(
             StageStats(
                 s.key,
@@ -381,9 +461,8 @@ def _paths(journey, graph, entries, goals, conversions, cutoff, cap, budget) -> 
     """Simple entry→goal paths by depth-first search, busiest transitions first, bounded."""
     goal_set = set(goals)
     # Only touchpoints that can still reach a goal are worth walking into.
-    useful = set(goal_set)
-    for g in goals:
-        useful |= nx.ancestors(graph, g)
+    to_goal = _distances(graph, goal_set)
+    useful = to_goal.keys()
     index = {tp.key: i for i, tp in enumerate(journey.touchpoints)}
     # Busiest first (unknown last, then map order): a capped search keeps the heavy paths.
     out = {
@@ -396,6 +475,14 @@ def _paths(journey, graph, entries, goals, conversions, cutoff, cap, budget) -> 
             key=lambda e: (-(e[2] if e[2] is not None else -1), index[e[1]]),
         )
         for node in useful
+    }
+    # Fewest transitions from each touchpoint on to a goal other than itself (a lower bound,
+    # whatever is already on the path): once the cutoff has been hit anyway, a branch that cannot
+    # reach a goal within the transitions left is not walked. That changes no result: it holds
+    # no path to find, and "cutoff" is already said. It only saves work (and work budget).
+    onward = {
+        node: min((to_goal[t] + 1 for _, t, _ in edges), default=math.inf)
+        for node, edges in out.items()
     }
     emotion = {tp.key: tp.emotion for tp in journey.touchpoints}
     items: list[Path] = []
@@ -427,18 +514,34 @@ def _paths(journey, graph, entries, goals, conversions, cutoff, cap, budget) -> 
                     reason = "cap"
                     break
                 items.append(_path(nodes, edges, conversions, emotion))
-            if len(edges) < cutoff:
+            if len(edges) < cutoff and not (cut and onward[target] > cutoff - len(edges)):
                 on_path.add(target)
                 stack.append(iter(out[target]))
             else:
-                # Cut while it could go on: longer paths may exist that were not followed.
-                cut = cut or any(t not in on_path for _, t, _ in out[target])
+                if len(edges) >= cutoff:
+                    # Cut while it could go on: longer paths may exist that were not followed.
+                    cut = cut or any(t not in on_path for _, t, _ in out[target])
                 nodes.pop()
                 edges.pop()
         if reason is not None:
             break
     reason = reason or ("cutoff" if cut else None)
     return Paths(items, reason is not None, reason, cutoff, cap)
+
+
+def _distances(graph: nx.MultiDiGraph, targets: set[str]) -> dict[str, int]:
+    """Fewest transitions from each node to some target (0 for a target), for every node that
+    reaches one: one backward breadth-first walk for all targets, not one search per target."""
+    dist = dict.fromkeys(targets, 0)
+    todo = deque(targets)
+    pred = graph.pred
+    while todo:
+        node = todo.popleft()
+        for prev in pred[node]:
+            if prev not in dist:
+                dist[prev] = dist[node] + 1
+                todo.append(prev)
+    return dist
 
 
 def _path(nodes, edges, conversions, emotion) -> Path:

@@ -9,13 +9,13 @@ from flask_babel import format_decimal, format_percent
 from .. import store
 from ..access import guard
 from ..journey import model as dm
-from ..journey.analytics import analyze, as_dict
+from ..journey.analytics import analyze, as_dict, ranked_paths
 from ..web import render
 from .board import TOUCHPOINT_KIND_LABELS, TRANSITION_KIND_LABELS
 
 bp = Blueprint("analytics", __name__)
 
-TOP = 10  # rows in the ranked tables (losses, bottlenecks); the CLI prints them all
+TOP = 10  # rows in the ranked tables (losses, bottlenecks, paths); the CLI prints them all
 FUNNEL_W, FUNNEL_LABEL_W, FUNNEL_BAR_H, FUNNEL_GAP = 640, 180, 22, 8
 
 
@@ -34,9 +34,13 @@ def analytics_context(journey: dm.Journey) -> dict:
     result = analyze(journey)
     stats = {t.key: t for t in result.touchpoints}
     top = max((s.reached or 0 for s in result.stages), default=0)
+    known = [lp for lp in result.loops.items if lp.volume is not None]
     return {
         "journey": journey,
         "a": result,
+        "ranked": ranked_paths(result.paths.items)[:TOP],
+        "worst": stats[result.losses[0]] if result.losses else None,
+        "busiest_loop": max(known, key=lambda lp: lp.volume) if known else None,
         "tp": {tp.key: tp for tp in journey.touchpoints},
         "stats": stats,
         "transitions": {t.key: t for t in result.transitions},
