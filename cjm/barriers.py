@@ -378,7 +378,7 @@ class Suggestion:
 
 
 def handled_codes(journey_id: int) -> set[str]:
-    """Codes of the suggestions the team dismissed or accepted."""
+    """Codes of the suggestions the team dismissed or accepted (neither is proposed again)."""
     return set(
         db.session.scalars(
             select(DismissedSuggestion.code).where(DismissedSuggestion.journey_id == journey_id)
@@ -543,21 +543,59 @@ def _verbatim_suggestions(journey: dm.Journey) -> list[Suggestion]:
     ]
 
 
-def suggestions(journey: dm.Journey, analytics: Analytics | None = None) -> list[Suggestion]:
-    """Candidate barriers from the data, minus those already dismissed or accepted."""
+def candidates(journey: dm.Journey, analytics: Analytics | None = None) -> list[Suggestion]:
+    """Every candidate barrier the data proposes now, handled ones included."""
     analytics = analytics or analyze(journey)
-    handled = handled_codes(journey.id)
-    found = [
+    return [
         *_score_suggestions(journey),
         *_drop_off_suggestions(journey, analytics),
         *_failed_item_suggestions(journey),
         *_verbatim_suggestions(journey),
     ]
-    return [s for s in found if s.code not in handled]
 
 
-def mark_handled(journey_id: int, code: str, user_id: int | None) -> None:
-    """Record a suggestion as dismissed or accepted, so it is not proposed again (caller
+def suggestions(journey: dm.Journey, analytics: Analytics | None = None) -> list[Suggestion]:
+    """Candidate barriers from the data, minus those already dismissed or accepted."""
+    handled = handled_codes(journey.id)
+    return [s for s in candidates(journey, analytics) if s.code not in handled]
+
+
+def dismissed(journey_id: int) -> list[DismissedSuggestion]:
+    """The suggestions the team dismissed (not the accepted ones), latest first: these can be
+    restored."""
+    return list(
+        db.session.scalars(
+            select(DismissedSuggestion)
+            .where(
+                DismissedSuggestion.journey_id == journey_id,
+                DismissedSuggestion.resolution == "dismissed",
+            )
+            .order_by(DismissedSuggestion.created_at.desc(), DismissedSuggestion.id.desc())
+        )
+    )
+
+
+def mark_handled(
+    journey_id: int, code: str, user_id: int | None, resolution: str = "dismissed"
+) -> None:
+    """Record a suggestion as "dismissed" or "accepted", so it is not proposed again (caller
     commits; a second click is harmless)."""
     if code not in handled_codes(journey_id):
-        db.session.add(DismissedSuggestion(journey_id=journey_id, code=code, user_id=user_id))
+        db.session.add(
+            DismissedSuggestion(
+                journey_id=journey_id, code=code, user_id=user_id, resolution=resolution
+            )
+        )
+
+
+def restore(journey_id: int, code: str) -> bool:
+    """Bring a dismissed suggestion back (it is proposed again if the data still says so);
+    False when it is not dismissed, e.g. restored meanwhile or accepted (caller commits)."""
+    result = db.session.execute(
+        delete(DismissedSuggestion).where(
+            DismissedSuggestion.journey_id == journey_id,
+            DismissedSuggestion.code == code,
+            DismissedSuggestion.resolution == "dismissed",
+        )
+    )
+    return result.rowcount > 0

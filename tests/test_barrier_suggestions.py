@@ -228,3 +228,136 @@ def test_viewers_see_suggestions_but_cannot_act(app, journey, tps, research):
     code = f"worst-csat:touchpoint:{tps['paid'].id}"
     assert client.post(url(journey, "/suggestions/accept"), data={"code": code}).status_code == 403
     assert client.post(url(journey, "/suggestions/dismiss"), data={"code": code}).status_code == 403
+
+
+# --- dismissed and accepted are told apart; dismissed ones can be restored -------------------
+
+
+def dismissed_panel(client, journey):
+    """The "Dismissed (N)" disclosure: its summary and its rows (code, title, figure)."""
+    page = soup(client.get(url(journey)))
+    box = page.select_one("#suggestions details#dismissed-suggestions")
+    if box is None:
+        return None, []
+    rows = [
+        (li["data-code"], li.select_one(".suggestion-title").text, li.select_one(".figure").text)
+        for li in box.select("li.dismissed-suggestion")
+    ]
+    return box.summary.text, rows
+
+
+def test_dismiss_and_accept_store_their_resolution(owner_client, journey, tps, research):
+    dismissed = f"worst-ces:touchpoint:{tps['call'].id}"
+    accepted = f"worst-csat:touchpoint:{tps['paid'].id}"
+    owner_client.post(url(journey, "/suggestions/dismiss"), data={"code": dismissed})
+    owner_client.post(url(journey, "/suggestions/accept"), data={"code": accepted})
+    rows = db.session.execute(select(DismissedSuggestion.code, DismissedSuggestion.resolution))
+    assert sorted(rows) == sorted([(dismissed, "dismissed"), (accepted, "accepted")])
+    # Only the dismissed one is listed to restore; the accepted one is a barrier now.
+    summary, listed = dismissed_panel(owner_client, journey)
+    assert summary == "Dismissed (1)"
+    assert listed == [
+        (
+            dismissed,
+            "Hard to get through “Calls to ask”",
+            "Mean CES 4.3 of 7, lower is easier (n = 3); 2 hard (CES ≥ 5).",
+        )
+    ]
+
+
+def test_no_disclosure_while_nothing_is_dismissed(owner_client, journey, tps, research):
+    assert dismissed_panel(owner_client, journey) == (None, [])
+
+
+def test_restore_brings_the_suggestion_back(owner_client, journey, tps, research):
+    code = f"worst-ces:touchpoint:{tps['call'].id}"
+    owner_client.post(url(journey, "/suggestions/dismiss"), data={"code": code})
+    assert code not in suggested(owner_client, journey)
+    page = soup(owner_client.get(url(journey)))
+    button = page.select_one(f"li.dismissed-suggestion[data-code='{code}'] form")
+    assert button["action"] == url(journey, "/suggestions/restore")
+    assert button["method"] == "post" and button.select_one("input[name=csrf_token]")
+    response = owner_client.post(url(journey, "/suggestions/restore"), data={"code": code})
+    assert response.status_code == 303
+    assert response.headers["Location"] == url(journey) + "#suggestions"
+    assert code in suggested(owner_client, journey)
+    assert db.session.scalar(select(func.count(DismissedSuggestion.id))) == 0
+    assert dismissed_panel(owner_client, journey) == (None, [])
+
+
+def test_htmx_restore_answers_the_section(owner_client, journey, tps, research):
+    code = f"worst-ces:touchpoint:{tps['call'].id}"
+    owner_client.post(url(journey, "/suggestions/dismiss"), data={"code": code})
+    response = owner_client.post(
+        url(journey, "/suggestions/restore"), data={"code": code}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    page = soup(response)
+    assert page.select_one("section#suggestions") and not page.select_one(".map-head")
+    assert code in {li["data-code"] for li in page.select("li.suggestion")}
+    assert page.select("li.dismissed-suggestion") == []
+    assert "restored" in page.select_one("#notices").text
+
+
+def test_restore_refuses_accepted_unknown_and_missing_codes(owner_client, journey, tps, research):
+    accepted = f"worst-csat:touchpoint:{tps['paid'].id}"
+    owner_client.post(url(journey, "/suggestions/accept"), data={"code": accepted})
+    for code in (accepted, "worst-ces:touchpoint:99999"):
+        response = owner_client.post(url(journey, "/suggestions/restore"), data={"code": code})
+        assert response.status_code == 409
+        assert soup(response).select_one("#suggestion-error")
+    assert owner_client.post(url(journey, "/suggestions/restore"), data={}).status_code == 422
+    assert db.session.scalar(select(DismissedSuggestion.resolution)) == "accepted"
+
+
+def test_a_dismissed_suggestion_the_data_no_longer_proposes_is_still_listed(
+    owner_client, journey, tps, research
+):
+    code = f"worst-ces:touchpoint:{tps['call'].id}"
+    owner_client.post(url(journey, "/suggestions/dismiss"), data={"code": code})
+    for _ in range(6):  # the mean CES drops to 19 ÷ 9 ≈ 2.1: no longer bad enough to propose
+        observe(journey, tps["call"], ces=1)
+    db.session.commit()
+    _summary, listed = dismissed_panel(owner_client, journey)
+    assert listed == [
+        (
+            code,
+            "Hard to get through “Calls to ask”",
+            "The data does not propose it at the moment.",
+        )
+    ]
+    response = owner_client.post(url(journey, "/suggestions/restore"), data={"code": code})
+    assert response.status_code == 303
+    assert code not in suggested(owner_client, journey)  # restored, but not proposed now
+
+
+def test_viewers_see_dismissed_ones_but_cannot_restore(app, journey, tps, research, owner):
+    code = f"worst-ces:touchpoint:{tps['call'].id}"
+    db.session.add(DismissedSuggestion(journey_id=journey.id, code=code, user_id=owner.id))
+    db.session.commit()
+    viewer = make_user("viewer@example.com", "Vera")
+    add_member(journey, viewer, "viewer")
+    client = app.test_client()
+    sign_in(client, viewer)
+    summary, listed = dismissed_panel(client, journey)
+    assert summary == "Dismissed (1)" and listed[0][0] == code
+    assert soup(client.get(url(journey))).select("#dismissed-suggestions form") == []
+    assert client.post(url(journey, "/suggestions/restore"), data={"code": code}).status_code == 403
+
+
+def test_htmx_restore_keeps_the_rest_of_the_list_open(owner_client, journey, tps, research):
+    for code in (f"worst-ces:touchpoint:{tps['call'].id}", "worst-csat:touchpoint:99999"):
+        db.session.add(DismissedSuggestion(journey_id=journey.id, code=code))
+    db.session.commit()
+    _summary, listed = dismissed_panel(owner_client, journey)
+    # A code whose place is gone still gets a readable title.
+    assert ("worst-csat:touchpoint:99999", "A suggestion about a hidden or deleted place") in [
+        row[:2] for row in listed
+    ]
+    response = owner_client.post(
+        url(journey, "/suggestions/restore"),
+        data={"code": f"worst-ces:touchpoint:{tps['call'].id}"},
+        headers={"HX-Request": "true"},
+    )
+    box = soup(response).select_one("details#dismissed-suggestions")
+    assert box.has_attr("open") and box.summary.text == "Dismissed (1)"

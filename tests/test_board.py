@@ -292,3 +292,165 @@ def test_evidence_on_every_card_costs_no_extra_queries(owner_client, owner):
     badges = page.select("article.tp-card a.evidence-badge")
     assert len(badges) == 400 and {b.contents[0] for b in badges} == {"n = 2"}
     assert len(page.select("svg.emotion-curve g.point.evidence")) == 15
+
+
+def add_strategy(journey_id: int, title: str, barriers, **fields):
+    from cjm.models import Strategy, StrategyBarrier
+
+    row = Strategy(
+        journey_id=journey_id, key=title.lower().replace(" ", "-"), title=title, **fields
+    )
+    db.session.add(row)
+    db.session.flush()
+    db.session.add_all(StrategyBarrier(strategy_id=row.id, barrier_id=b.id) for b in barriers)
+    db.session.commit()
+    return row
+
+
+def add_experiment(strategy, status: str, verdict: str | None = None, key: str = "e"):
+    from cjm.models import Experiment
+
+    row = Experiment(
+        journey_id=strategy.journey_id,
+        key=f"{key}-{strategy.id}-{status}-{verdict}",
+        strategy_id=strategy.id,
+        metric="csat",
+        status=status,
+        verdict=verdict,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def test_strategies_lane_shows_each_touchpoints_strategies_with_ice_and_verdicts(
+    owner_client, journey
+):
+    from cjm.models import Transition
+
+    tps = {
+        t.key: t for t in db.session.scalars(select(Touchpoint).filter_by(journey_id=journey.id))
+    }
+    gone = db.session.scalar(select(Transition).filter_by(journey_id=journey.id, key="cart-gone"))
+    fee = add_barrier(journey.id, "Fee", touchpoint_id=tps["paid"].id)
+    leaving = add_barrier(journey.id, "Leaving", transition_id=gone.id)
+    both = add_strategy(journey.id, "Both", [fee, leaving], impact=8, confidence=5, effort=3)
+    tested = add_strategy(journey.id, "Tested", [fee], impact=5, confidence=5, effort=5)
+    add_experiment(tested, "closed", "won")
+    add_experiment(tested, "closed", "inconclusive")
+    add_experiment(tested, "running")
+    add_strategy(journey.id, "Nothing live", [])
+    page = board(owner_client, journey)
+    lane = page.select_one("tr.lane-strategies")
+    assert lane.th.a["href"] == f"/maps/{journey.id}/strategies"
+
+    def groups(stage):
+        return [
+            (
+                g["data-touchpoint"],
+                [
+                    (
+                        li.a.text,
+                        li.select_one(".ice").text,
+                        [b.text for b in li.select(".verdict")],
+                    )
+                    for li in g.select("li.strategy-chip")
+                ],
+            )
+            for g in lane.select(f"td[data-stage={stage}] .strategy-group")
+        ]
+
+    # A transition's barrier sits at its source ("cart", Purchase); highest ICE first.
+    assert groups("buy") == [("cart", [("Both", "320", [])])]
+    assert groups("use") == [
+        ("paid", [("Both", "320", []), ("Tested", "150", ["Won", "Inconclusive", "being tested"])])
+    ]
+    assert groups("aware") == []
+    chip = lane.select_one("td[data-stage=use] li.strategy-chip")
+    assert chip.a["href"] == f"/maps/{journey.id}/strategies/{both.id}"
+
+
+def test_funnel_lane_shows_customers_entering_and_lost_per_stage(owner_client, journey):
+    page = board(owner_client, journey)
+    lane = page.select_one("tr.lane-funnel")
+
+    def figures(stage):
+        cell = lane.select_one(f"td[data-stage={stage}]")
+        return cell.select_one(".reached dd").text, cell.select_one(".lost dd").text
+
+    # 100 enter at the ad; all 100 reach Purchase, 40 pay. Lost at Purchase: the cart takes in
+    # 125 (100 + 25 back from the call) and passes on 70 (40 + 30 to the call): 55; the call
+    # takes 30 and sends 25 back: 5. Total 60.
+    assert figures("aware") == ("100", "0")
+    assert figures("buy") == ("100 (100%)", "60")
+    assert figures("use") == ("40 (40%)", "0")
+
+
+def test_unknown_volumes_show_a_dash(owner_client, owner):
+    journey = sample_journey()
+    journey.transitions[0].volume = None
+    row = make_map(owner, journey)
+    cell = board(owner_client, row).select_one("tr.lane-funnel td[data-stage=buy]")
+    assert cell.select_one(".reached dd").text == "—"
+
+
+def test_learning_notes_show_on_their_touchpoint_cards(owner_client, journey):
+    from cjm.models import Note
+
+    tps = {
+        t.key: t for t in db.session.scalars(select(Touchpoint).filter_by(journey_id=journey.id))
+    }
+    db.session.add_all(
+        [
+            Note(
+                journey_id=journey.id,
+                touchpoint_id=tps["cart"].id,
+                kind="learning",
+                text="A visible fee <b>keeps</b> customers",
+            ),
+            Note(journey_id=journey.id, touchpoint_id=tps["cart"].id, kind="idea", text="Idea"),
+            Note(journey_id=journey.id, stage_id=tps["paid"].stage_id, kind="learning", text="S"),
+        ]
+    )
+    db.session.commit()
+    page = board(owner_client, journey)
+    notes = page.select("article#tp-cart .tp-learning")
+    assert [n.contents[-1].strip() for n in notes] == ["A visible fee <b>keeps</b> customers"]
+    assert page.select("article#tp-cart .tp-learning b") == []
+    assert len(page.select(".tp-learning")) == 1
+
+
+def count_board_queries(client, journey_id: int) -> int:
+    queries = []
+    listener = lambda *args: queries.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(f"/maps/{journey_id}/board").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(queries)
+
+
+def test_strategies_experiments_and_learnings_cost_the_same_queries_on_any_map(
+    owner_client, owner, journey
+):
+    from cjm.models import Note
+
+    def fill(row_id: int, n: int):
+        tps = db.session.scalars(select(Touchpoint).filter_by(journey_id=row_id)).all()[:n]
+        barriers = [add_barrier(row_id, f"B{i}", touchpoint_id=tp.id) for i, tp in enumerate(tps)]
+        for i, b in enumerate(barriers):
+            s = add_strategy(row_id, f"S{i}", [b], impact=1 + i % 10)
+            add_experiment(s, "closed", "won")
+        db.session.add_all(
+            Note(journey_id=row_id, touchpoint_id=tp.id, kind="learning", text="L") for tp in tps
+        )
+        db.session.commit()
+
+    fill(journey.id, 1)
+    big = make_map(owner, big_journey())
+    big_id = big.id
+    fill(big_id, 60)
+    small = count_board_queries(owner_client, journey.id)
+    large = count_board_queries(owner_client, big_id)
+    assert small == large <= 15, (small, large)

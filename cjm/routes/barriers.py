@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired, Length
 
 from .. import barriers as rules
 from .. import store
+from .. import strategies as strategy_rules
 from ..access import get_part_or_404, guard
 from ..extensions import db
 from ..forms import choices
@@ -180,7 +181,7 @@ def list_answer(map_id: int, status: int = 200, form: BarrierForm | None = None,
     if wants_fragment():
         body = render_template("barriers/_barriers.html", **ctx)
         return body + render_template("barriers/_oob_notices.html"), status
-    ctx["suggestions"] = suggestion_rows(ctx["journey"], ctx["analytics"])
+    ctx.update(suggestion_panel(ctx["journey"], ctx["analytics"]))
     return render("barriers/index.html", status=status, **ctx)
 
 
@@ -247,6 +248,8 @@ def picker_touchpoint(journey: dm.Journey, b: rules.Ranked) -> int | None:
 
 def detail_context(map_id: int, barrier_id: int, **extra) -> dict:
     """What the barrier page and its #barrier-evidence fragment need."""
+    from .strategies import ice_text  # that module imports this one
+
     journey, b = ranked_one(map_id, barrier_id)
     picked = picker_touchpoint(journey, b)
     observations, answers = rules.linked_evidence(b.row)
@@ -260,6 +263,8 @@ def detail_context(map_id: int, barrier_id: int, **extra) -> dict:
         "candidate_answers": rules.candidate_answers(b.row, picked),
         "tp_names": {tp.id: tp.name for tp in journey.touchpoints},
         "dots_left": rules.VOTES_PER_MEMBER - rules.dots_used(map_id, current_user.id),
+        "strategies": strategy_rules.addressing(strategy_rules.scored(journey), barrier_id),
+        "ice_text": ice_text,
         **extra,
     }
 
@@ -480,11 +485,62 @@ def suggestion_figure(s: rules.Suggestion) -> str:
 
 def suggestion_rows(journey: dm.Journey, analytics=None) -> list[dict]:
     """The current suggestions with their title and figure, for the page."""
+    return suggestion_panel(journey, analytics)["suggestions"]
+
+
+def suggestion_panel(journey: dm.Journey, analytics=None) -> dict[str, list[dict]]:
+    """The suggestions panel: the current suggestions with their title and figure, and the
+    dismissed ones (figure None when the data no longer proposes them), from one look at the
+    data."""
     g.tp_names = {tp.key: tp.name for tp in journey.touchpoints}
-    return [
-        {"s": s, "title": suggestion_title(s), "figure": suggestion_figure(s)}
-        for s in rules.suggestions(journey, analytics)
+    handled = rules.handled_codes(journey.id)
+    now = {
+        s.code: {
+            "s": s,
+            "code": s.code,
+            "title": suggestion_title(s),
+            "figure": suggestion_figure(s),
+        }
+        for s in rules.candidates(journey, analytics)
+    }
+    dismissed = [
+        now.get(row.code)
+        or {"code": row.code, "title": handled_title(journey, row.code), "figure": None}
+        for row in rules.dismissed(journey.id)
     ]
+    return {
+        "suggestions": [r for code, r in now.items() if code not in handled],
+        "dismissed": dismissed,
+    }
+
+
+def handled_title(journey: dm.Journey, code: str) -> str:
+    """A title for a dismissed suggestion the data no longer proposes, from its code alone
+    (e.g. "worst-csat:touchpoint:12")."""
+    kind, *parts = code.split(":")
+    ids = dict(zip(parts[::2], parts[1::2], strict=False))
+    tps = {str(tp.id): tp.name for tp in journey.touchpoints}
+    unknown = _("A suggestion about a hidden or deleted place")
+    if kind == "drop-off":
+        keys = {tp.key: tp.name for tp in journey.touchpoints}
+        tr = next((t for t in journey.transitions if str(t.id) == ids.get("transition")), None)
+        if tr is None:
+            return unknown
+        return _(
+            "Customers drop out: %(source)s → %(target)s",
+            source=keys[tr.source],
+            target=keys[tr.target],
+        )
+    name = tps.get(ids.get("touchpoint", ""))
+    if name is None:
+        return unknown
+    titles = {
+        "worst-csat": _("Low satisfaction at “%(name)s”", name=name),
+        "worst-ces": _("Hard to get through “%(name)s”", name=name),
+        "failed-item": _("A checklist item fails at “%(name)s”", name=name),
+        "negative-verbatims": _("Negative verbatims about “%(name)s”", name=name),
+    }
+    return titles.get(kind, code)
 
 
 def chosen_suggestion(map_id: int) -> tuple[dm.Journey, dict | None, int]:
@@ -498,8 +554,11 @@ def chosen_suggestion(map_id: int) -> tuple[dm.Journey, dict | None, int]:
     return journey, found, 409 if found is None else 200
 
 
-def suggestions_answer(map_id: int, status: int = 200, error: str | None = None):
-    """The suggestions section for htmx, else the barriers page (303 on success)."""
+def suggestions_answer(
+    map_id: int, status: int = 200, error: str | None = None, restore_open: bool = False
+):
+    """The suggestions section for htmx, else the barriers page (303 on success);
+    `restore_open` keeps the dismissed list open after a restore."""
     if status == 200 and not wants_fragment():
         return to_list(map_id, "suggestions")
     if wants_fragment():
@@ -507,8 +566,9 @@ def suggestions_answer(map_id: int, status: int = 200, error: str | None = None)
         body = render_template(
             "barriers/_suggestions.html",
             journey=journey,
-            suggestions=suggestion_rows(journey),
+            **suggestion_panel(journey),
             suggestion_error=error,
+            restore_open=restore_open,
         )
         return body + render_template("barriers/_oob_notices.html"), status
     return list_answer(map_id, status, suggestion_error=error)
@@ -546,7 +606,7 @@ def accept(map_id: int):
         rules.link(row, observation_id=observation_id)
     for answer_id in s.answer_ids:
         rules.link(row, answer_id=answer_id)
-    rules.mark_handled(map_id, s.code, current_user.id)
+    rules.mark_handled(map_id, s.code, current_user.id, "accepted")
     db.session.commit()
     flash(_("Barrier “%(title)s” recorded from the suggestion.", title=row.title), "success")
     return redirect(url_for("barriers.show", map_id=map_id, barrier_id=row.id), 303)
@@ -559,7 +619,23 @@ def dismiss(map_id: int):
     _journey, found, status = chosen_suggestion(map_id)
     if found is None:
         return suggestions_answer(map_id, status, suggestion_error(status))
-    rules.mark_handled(map_id, found["s"].code, current_user.id)
+    rules.mark_handled(map_id, found["s"].code, current_user.id, "dismissed")
     db.session.commit()
     flash(_("Suggestion dismissed: %(title)s", title=found["title"]))
     return suggestions_answer(map_id)
+
+
+@bp.route("/maps/<int:map_id>/barriers/suggestions/restore", methods=["POST"])
+@guard("edit")
+def restore(map_id: int):
+    """Bring a dismissed suggestion back; 422 without a code, 409 when it is not dismissed
+    (restored meanwhile, or accepted: an accepted one is a barrier now)."""
+    code = request.form.get("code", "")
+    if not code:
+        return suggestions_answer(map_id, 422, _("Choose a suggestion."), True)
+    if not rules.restore(map_id, code):
+        message = _("This suggestion is not dismissed (restored meanwhile?).")
+        return suggestions_answer(map_id, 409, message, True)
+    db.session.commit()
+    flash(_("Suggestion restored. It is proposed again while the data still points to it."))
+    return suggestions_answer(map_id, restore_open=True)

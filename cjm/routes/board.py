@@ -1,7 +1,8 @@
-"""The board: stages as columns; lanes of touchpoints (a row per channel), customer goals,
-thoughts, the emotion curve and the barriers. Built from one load_journey() call and a small view
-model, so a large map (15 stages × 400 touchpoints × 600 transitions) renders without per-card
-work."""
+"""The board: stages as columns; lanes of touchpoints (a row per channel, with the learnings closed
+experiments wrote back), customer goals, thoughts, the barriers, the strategies addressing them
+with how their experiments ended, the funnel, and the emotion curve. Built from one load_journey()
+call and a small view model, so a large map (15 stages × 400 touchpoints × 600 transitions)
+renders without per-card work, in a number of queries that does not grow with the map."""
 
 from dataclasses import dataclass
 
@@ -10,11 +11,12 @@ from flask_babel import lazy_gettext as _l
 
 from .. import aggregates, store
 from .. import barriers as barrier_rules
+from .. import strategies as strategy_rules
 from ..access import guard
 from ..extensions import db
-from ..journey import metrics
+from ..journey import analytics, metrics
 from ..journey import model as dm
-from ..models import Journey
+from ..models import Journey, Note
 from ..web import render, wants_fragment
 from .research import COVERAGE_LABELS, Curve, emotion_curve
 
@@ -60,6 +62,9 @@ class Board:
     evidence: dict[int, metrics.Summary]  # per touchpoint id, only those with observations
     threshold: int
     barriers: dict[str, list[barrier_rules.Ranked]]  # per stage key, highest priority first
+    strategies: dict[str, list[strategy_rules.Scored]]  # per touchpoint key, highest ICE first
+    funnel: dict[str, analytics.StageStats]  # per stage key
+    learnings: dict[int, list[str]]  # per touchpoint id, oldest first
 
     def cell(self, stage: dm.Stage, channel: dm.Channel) -> list[dm.Touchpoint]:
         """The touchpoints at one stage in one channel, in order."""
@@ -71,11 +76,46 @@ class Board:
         n = summary.n if summary else 0
         return n, metrics.coverage(n, self.threshold)
 
+    def strategies_at(self, stage: dm.Stage) -> list[tuple[dm.Touchpoint, list]]:
+        """(touchpoint, its strategies) for the touchpoints of one stage that have some."""
+        return [
+            (tp, self.strategies[tp.key])
+            for tp in self.journey.touchpoints
+            if tp.stage == stage.key and tp.key in self.strategies
+        ]
+
+
+def funnel(journey: dm.Journey) -> dict[str, analytics.StageStats]:
+    """The stage funnel straight from the volumes (customers reaching each stage and lost
+    there): the cheap part of analyze(), without enumerating paths or loops."""
+    kinds = {tp.key: tp.kind for tp in journey.touchpoints}
+    _vin, vout, drop = analytics._flows(journey, kinds)
+    return {s.key: s for s in analytics._funnel(journey, kinds, vout, drop)}
+
+
+def learnings(journey_id: int) -> dict[int, list[str]]:
+    """The learnings closed experiments wrote back on touchpoints, per touchpoint id (one
+    query; a touchpoint not on the board simply has no card to show them)."""
+    found: dict[int, list[str]] = {}
+    for touchpoint_id, text in db.session.execute(
+        db.select(Note.touchpoint_id, Note.text)
+        .where(
+            Note.journey_id == journey_id,
+            Note.kind == "learning",
+            Note.deletion_id.is_(None),
+            Note.touchpoint_id.is_not(None),
+        )
+        .order_by(Note.id)
+    ):
+        found.setdefault(touchpoint_id, []).append(text)
+    return found
+
 
 def board_model(journey: dm.Journey) -> Board:
     """Group the journey for the board in one pass over touchpoints and one over transitions;
     evidence for every card and stage comes from two GROUP BY queries, never one per card, and
-    every barrier with its counted frequency and dots from one more."""
+    every barrier with its counted frequency and dots from one more; strategies with their
+    barriers and experiments from three, learnings from one."""
     by_key = {tp.key: tp for tp in journey.touchpoints}
     cells: dict[tuple[str, str], list[dm.Touchpoint]] = {}
     goals: dict[str, list[dm.Touchpoint]] = {}
@@ -89,6 +129,7 @@ def board_model(journey: dm.Journey) -> Board:
     outgoing: dict[str, list[tuple[dm.Transition, dm.Touchpoint]]] = {}
     for tr in journey.transitions:
         outgoing.setdefault(tr.source, []).append((tr, by_key[tr.target]))
+    barriers = barrier_rules.ranked(journey, with_segments=False)
     return Board(
         journey=journey,
         cells=cells,
@@ -101,18 +142,29 @@ def board_model(journey: dm.Journey) -> Board:
         evidence=aggregates.per_touchpoint(journey.id),
         # The guard loaded the map row already: this is an identity-map hit, not a query.
         threshold=db.session.get(Journey, journey.id).evidence_threshold,
-        barriers=barrier_rules.by_stage(barrier_rules.ranked(journey, with_segments=False)),
+        barriers=barrier_rules.by_stage(barriers),
+        strategies=strategy_rules.by_touchpoint(strategy_rules.scored(journey, barriers)),
+        funnel=funnel(journey),
+        learnings=learnings(journey.id),
     )
 
 
 @bp.context_processor
 def board_globals():
     """May the current user edit (the guard put the role in g), and the kinds' labels."""
+    from .analytics import number, percent
     from .barriers import STATUS_LABELS, priority_text
+    from .strategies import STATUS_LABELS as STRATEGY_STATUS_LABELS
+    from .strategies import VERDICT_LABELS, ice_text
 
     return {
         "barrier_status_labels": STATUS_LABELS,
         "priority_text": priority_text,
+        "strategy_status_labels": STRATEGY_STATUS_LABELS,
+        "verdict_labels": VERDICT_LABELS,
+        "ice_text": ice_text,
+        "percent": percent,
+        "number": number,
         "can_edit": g.get("role") in ("editor", "owner"),
         "tp_kinds": TOUCHPOINT_KIND_LABELS,
         "tr_kinds": TRANSITION_KIND_LABELS,
@@ -131,8 +183,8 @@ def show(map_id: int):
 @bp.route("/maps/<int:map_id>/board/lanes")
 @guard("view")
 def lanes(map_id: int):
-    """The summary lanes (goals, thoughts, emotion curve, barriers), refetched on
-    journey-changed."""
+    """The summary lanes (goals, thoughts, barriers, strategies, funnel, emotion curve),
+    refetched on journey-changed."""
     journey = store.load_journey(map_id)
     return render(
         "board/show.html", "board/_lanes.html", journey=journey, board=board_model(journey)
