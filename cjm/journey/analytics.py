@@ -363,6 +363,14 @@ def drop_offs(journey: Journey) -> dict[str, int | None]:
     return _flows(journey, {tp.key: tp.kind for tp in journey.touchpoints})[2]
 
 
+def funnel(journey: Journey) -> list[StageStats]:
+    """The stage funnel as analyze() gives it (customers reaching each stage and lost there),
+    without enumerating paths or loops (for the board lane on every render)."""
+    kinds = {tp.key: tp.kind for tp in journey.touchpoints}
+    _vin, vout, drop = _flows(journey, kinds)
+    return _funnel(journey, kinds, vout, drop)
+
+
 def trace(journey: Journey, transitions) -> Path | None:
     """The path walking these transitions (keys, in order) with its figures as analyze() gives
     them, or None when a key is unknown or one transition does not start where the last ended.

@@ -88,9 +88,7 @@ class Board:
 def funnel(journey: dm.Journey) -> dict[str, analytics.StageStats]:
     """The stage funnel straight from the volumes (customers reaching each stage and lost
     there): the cheap part of analyze(), without enumerating paths or loops."""
-    kinds = {tp.key: tp.kind for tp in journey.touchpoints}
-    _vin, vout, drop = analytics._flows(journey, kinds)
-    return {s.key: s for s in analytics._funnel(journey, kinds, vout, drop)}
+    return {s.key: s for s in analytics.funnel(journey)}
 
 
 def learnings(journey_id: int) -> dict[int, list[str]]:

@@ -24,6 +24,7 @@ from cjm.journey.analytics import (
     dead_ends,
     drop_offs,
     find_paths,
+    funnel,
     ranked_paths,
     trace,
     volumes,
@@ -341,6 +342,7 @@ def test_the_cheap_parts_give_what_analyze_gives(journey, cutoff, cap):
     result = analyze(journey, cutoff=cutoff, cap=cap)
     assert find_paths(journey, cutoff=cutoff, cap=cap) == result.paths
     assert drop_offs(journey) == {t.key: t.drop_off for t in result.touchpoints}
+    assert funnel(journey) == result.stages
     ranked = ranked_paths(result.paths.items)
     assert sorted(ranked, key=repr) == sorted(result.paths.items, key=repr)
     if result.main_path is not None:
