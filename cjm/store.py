@@ -211,6 +211,15 @@ def add_journey(journey: dm.Journey, owner_id: int) -> Journey:
     return row
 
 
+HANGING = (
+    (Stage, Observation, Observation.stage_id),
+    (Channel, Observation, Observation.channel_id),
+    (Touchpoint, Observation, Observation.touchpoint_id),
+    (Segment, Observation, Observation.segment_id),
+    (Strategy, Experiment, Experiment.strategy_id),
+)
+
+
 def soft_delete(rows, journey_id: int, user_id: int | None, label: str):
     """Hide rows under one Deletion, so one undo brings them all back. Elements that hang on a
     hidden row (touchpoints of a stage, transitions of a touchpoint) drop out of load_journey()
@@ -222,16 +231,14 @@ def soft_delete(rows, journey_id: int, user_id: int | None, label: str):
     db.session.flush()
     for row in rows:
         row.deletion_id = deletion.id
-    # Evidence is aggregated in SQL, not through load_journey(): hide the observations tied to a
-    # hidden stage, channel, touchpoint or segment explicitly, so no figure counts them meanwhile.
-    column = {Stage: Observation.stage_id, Channel: Observation.channel_id}
-    column.update({Touchpoint: Observation.touchpoint_id, Segment: Observation.segment_id})
-    for model, fk in column.items():
-        ids = [row.id for row in rows if isinstance(row, model)]
+    # Rows read in SQL rather than through load_journey() (evidence figures, experiment lists)
+    # are hidden explicitly with the row they hang on, so nothing counts them meanwhile.
+    for parent, model, fk in HANGING:
+        ids = [row.id for row in rows if isinstance(row, parent)]
         if ids:
             db.session.execute(
-                update(Observation)
-                .where(fk.in_(ids), Observation.deletion_id.is_(None))
+                update(model)
+                .where(fk.in_(ids), model.deletion_id.is_(None))
                 .values(deletion_id=deletion.id)
                 .execution_options(synchronize_session=False)
             )

@@ -373,6 +373,20 @@ def test_delete_then_undo(owner_client, journey, fee):
     assert db.session.scalar(select(func.count()).select_from(StrategyBarrier)) == 1
 
 
+def test_deleting_a_strategy_hides_its_experiments_until_undo(owner_client, journey, fee):
+    row = add_strategy(journey, "Fee upfront", [fee])
+    test = Experiment(journey_id=journey.id, key="e", strategy_id=row.id, metric="custom")
+    db.session.add(test)
+    db.session.commit()
+    owner_client.post(url(journey, f"/{row.id}/delete"))
+    db.session.refresh(test)
+    db.session.refresh(row)
+    assert test.deletion_id == row.deletion_id is not None
+    owner_client.post(f"/maps/{journey.id}/undo/{row.deletion_id}")
+    db.session.refresh(test)
+    assert test.deletion_id is None
+
+
 def test_htmx_delete_answers_the_section_with_an_undo(owner_client, journey, fee):
     row = add_strategy(journey, "Fee upfront", [fee])
     response = owner_client.post(url(journey, f"/{row.id}/delete"), headers=HTMX)
