@@ -555,9 +555,32 @@ def candidates(journey: dm.Journey, analytics: Analytics | None = None) -> list[
 
 
 def suggestions(journey: dm.Journey, analytics: Analytics | None = None) -> list[Suggestion]:
-    """Candidate barriers from the data, minus those already dismissed or accepted."""
-    handled = handled_codes(journey.id)
-    return [s for s in candidates(journey, analytics) if s.code not in handled]
+    """Candidate barriers from the data, minus those already dismissed or accepted and those
+    where the team already recorded a barrier (the touchpoint or transition is covered)."""
+    handled, covered = handled_codes(journey.id), covered_places(journey.id)
+    return [
+        s
+        for s in candidates(journey, analytics)
+        if s.code not in handled and place_ids(s) not in covered
+    ]
+
+
+def covered_places(journey_id: int) -> set[tuple[int | None, int | None]]:
+    """(touchpoint id, transition id) of every live barrier: no suggestion is made there."""
+    return set(
+        db.session.execute(
+            select(Barrier.touchpoint_id, Barrier.transition_id).where(
+                Barrier.journey_id == journey_id, Barrier.deletion_id.is_(None)
+            )
+        ).all()
+    )
+
+
+def place_ids(s: Suggestion) -> tuple[int | None, int | None]:
+    """(touchpoint id, transition id) where a suggested barrier would sit."""
+    if s.transition is not None:
+        return None, s.transition.id
+    return (s.touchpoint.id if s.touchpoint is not None else None), None
 
 
 def dismissed(journey_id: int) -> list[DismissedSuggestion]:

@@ -6,7 +6,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
-from cjm import evidence
+from cjm import evidence, store
 from cjm.extensions import db
 from cjm.models import (
     Barrier,
@@ -163,6 +163,19 @@ def test_accept_a_failed_item_links_the_failed_answers(owner_client, journey, tp
     )
     assert sorted(db.session.scalars(select(BarrierEvidence.answer_id))) == research["failed"]
     assert db.session.scalar(select(Barrier.type)) == "organisational"
+
+
+def test_a_place_with_a_recorded_barrier_is_not_suggested_again(owner_client, journey):
+    gone = db.session.scalar(select(Transition).filter_by(journey_id=journey.id, key="cart-gone"))
+    row = Barrier(
+        journey_id=journey.id, key="b", title="Leaves", type="price", transition_id=gone.id
+    )
+    db.session.add(row)
+    db.session.commit()
+    assert suggested(owner_client, journey) == {}
+    store.soft_delete([row], journey.id, None, "b")
+    db.session.commit()
+    assert list(suggested(owner_client, journey)) == [f"drop-off:transition:{gone.id}"]
 
 
 def test_accept_a_drop_off_sits_on_the_transition(owner_client, journey):

@@ -493,7 +493,7 @@ def suggestion_panel(journey: dm.Journey, analytics=None) -> dict[str, list[dict
     dismissed ones (figure None when the data no longer proposes them), from one look at the
     data."""
     g.tp_names = {tp.key: tp.name for tp in journey.touchpoints}
-    handled = rules.handled_codes(journey.id)
+    handled, covered = rules.handled_codes(journey.id), rules.covered_places(journey.id)
     now = {
         s.code: {
             "s": s,
@@ -509,7 +509,11 @@ def suggestion_panel(journey: dm.Journey, analytics=None) -> dict[str, list[dict
         for row in rules.dismissed(journey.id)
     ]
     return {
-        "suggestions": [r for code, r in now.items() if code not in handled],
+        "suggestions": [
+            r
+            for code, r in now.items()
+            if code not in handled and rules.place_ids(r["s"]) not in covered
+        ],
         "dismissed": dismissed,
     }
 

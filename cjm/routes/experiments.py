@@ -295,10 +295,14 @@ def figure(row: Experiment, value: float | None, kpis: dict | None = None) -> st
     if row.metric == "nps":
         return ("+" if value > 0 else "") + format_decimal(value, "#,##0.#")
     if row.metric == "custom":
-        kpi = (kpis or {}).get(row.kpi_id)
-        unit = f" {kpi.unit}" if kpi is not None and kpi.unit else ""
-        return format_decimal(value, "#,##0.##") + unit
+        return kpi_figure(value, (kpis or {}).get(row.kpi_id))
     return format_decimal(value, "#,##0.##")
+
+
+def kpi_figure(value: float, kpi=None) -> str:
+    """A reading of a KPI with its unit, in the locale's digits: "1,200 ₽"."""
+    unit = f" {kpi.unit}" if kpi is not None and kpi.unit else ""
+    return format_decimal(value, "#,##0.##") + unit
 
 
 def counts(row: Experiment, n: int | None, hits: int | None) -> str:
@@ -386,6 +390,7 @@ def experiment_globals():
         "verdict_labels": VERDICT_LABELS,
         "barrier_status_labels": BARRIER_STATUS_LABELS,
         "figure": figure,
+        "kpi_figure": kpi_figure,
         "counts": counts,
         "p_text": p_text,
         "formulas": FORMULAS,
