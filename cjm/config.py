@@ -60,3 +60,27 @@ class Defaults:
     DEMO_EMAIL = "demo@cjm.studio"
     DEMO_PASSWORD = "demo-journey"
     REDIS_URL = None
+    # PDF poster (cjm.export.pdf): the smallest text a fitted poster may shrink to (else it is
+    # tiled); maps with more touchpoints than EXPORT_SYNC_TOUCHPOINTS render in a background
+    # thread; finished files wait EXPORT_KEEP_SECONDS in EXPORT_DIR (default: a temp folder).
+    POSTER_MIN_TEXT_PT = 5
+    EXPORT_SYNC_TOUCHPOINTS = 150
+    EXPORT_KEEP_SECONDS = 60 * 60
+    EXPORT_DIR = None
+    # Live workshops (cjm/live): SSE heartbeat (proxies close idle streams), the client's reconnect
+    # delay, how much of each workshop's event log a reconnecting client can be replayed (older:
+    # it is told to reload), a stream's queue bound, presence expiry, Redis key prefix.
+    LIVE_HEARTBEAT_SECONDS = 15
+    LIVE_RETRY_MS = 1000
+    LIVE_LOG_KEEP_EVENTS = 2000
+    LIVE_LOG_KEEP_SECONDS = 24 * 3600
+    LIVE_PRUNE_EVERY = 200  # prune a workshop's log when an event id is a multiple of this
+    LIVE_QUEUE_SIZE = 512
+    LIVE_PRESENCE_SECONDS = 40
+    LIVE_TYPING_SECONDS = 6
+    LIVE_REDIS_PREFIX = "cjm:live:"
+    LIVE_DB_POOL = 5  # the live layer's own connections per process (appends, replays)
+    # SQLite files run in WAL mode with synchronous=NORMAL (cjm.live.tune_sqlite): commits without
+    # an fsync each, readers that never wait for the writer. False keeps SQLite's defaults.
+    SQLITE_WAL = True
+    LIVE_TEST_ROUTES = False  # tests and bench only: /_live/<id>/events publish + stream

@@ -33,6 +33,6 @@ def register(name: str, suffix: str, mimetype: str, label: str = ""):
 
 def load_formats() -> dict[str, Format]:
     """Import the modules that register formats (inside the app factory, not at import time)."""
-    from . import json_document  # noqa: F401
+    from . import csv_tables, graphml, images, json_document, mermaid, pdf  # noqa: F401
 
     return FORMATS
