@@ -4,6 +4,7 @@ stage names, no raster images for charts (pdfimages), the tiled sheet count and 
 and bookmarks, fit never below the minimum text size, no network or file access from hostile
 map content, and a look at the rendered demo (pdftoppm → PNG kept in test-artifacts/)."""
 
+import io
 import json
 import shutil
 import socket
@@ -28,10 +29,13 @@ from tests.factories import make_map, make_user, sample_journey
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 MM_TO_PT = 72 / 25.4
-PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
+
+
+def png_1px() -> bytes:
+    """A one-pixel transparent PNG as Pillow writes it (uploads are re-encoded the same way)."""
+    out = io.BytesIO()
+    PILImage.new("RGBA", (1, 1), (0, 0, 0, 0)).save(out, "PNG")
+    return out.getvalue()
 
 
 def poppler(tool: str) -> str:
@@ -118,7 +122,7 @@ def test_charts_are_vector_and_only_photos_are_images(owner, tmp_path):
     assert images == []  # emotion curve and funnel are SVG → PDF paths, no pixels
     # An uploaded avatar is the one raster image (served by the fetcher from the database).
     persona = db.session.scalars(db.select(Persona).filter_by(journey_id=row.id)).first()
-    image = Image(journey_id=row.id, content_type="image/png", data=PNG_1PX, width=1, height=1)
+    image = Image(journey_id=row.id, content_type="image/png", data=png_1px(), width=1, height=1)
     db.session.add(image)
     db.session.flush()
     db.session.execute(
@@ -283,13 +287,13 @@ def test_fetcher_serves_static_files_and_own_images_only(app, journey, listener)
     from cjm.export.fetcher import ORIGIN, PosterFetcher, RefusedURL
 
     other = make_map(make_user("other@example.com", "Other"), sample_journey("Theirs"))
-    mine = Image(journey_id=journey.id, content_type="image/png", data=PNG_1PX, width=1, height=1)
-    theirs = Image(journey_id=other.id, content_type="image/png", data=PNG_1PX, width=1, height=1)
+    mine = Image(journey_id=journey.id, content_type="image/png", data=png_1px(), width=1, height=1)
+    theirs = Image(journey_id=other.id, content_type="image/png", data=png_1px(), width=1, height=1)
     db.session.add_all([mine, theirs])
     db.session.commit()
     fetcher = PosterFetcher(journey.id, app.static_folder)
     assert fetcher.fetch(f"{ORIGIN}static/css/app.css").read().startswith(b"/*")
-    assert fetcher.fetch(f"{ORIGIN}maps/{journey.id}/images/{mine.id}").read() == PNG_1PX
+    assert fetcher.fetch(f"{ORIGIN}maps/{journey.id}/images/{mine.id}").read() == png_1px()
     refused = hostile_urls(listener.port) + [
         f"{ORIGIN}maps/{journey.id}/images/{theirs.id}",  # another map's picture
         f"{ORIGIN}maps/{other.id}/images/{theirs.id}",

@@ -33,6 +33,12 @@ def register(name: str, suffix: str, mimetype: str, label: str = ""):
 
 def load_formats() -> dict[str, Format]:
     """Import the modules that register formats (inside the app factory, not at import time)."""
+    from PIL import ImageFile
+
     from . import csv_tables, graphml, images, json_document, mermaid, pdf  # noqa: F401
 
+    # Importing WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES for the whole process; uploads
+    # must still refuse truncated files (cjm.images), and WeasyPrint only ever draws images we
+    # re-encoded ourselves, so turn it back off.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     return FORMATS
