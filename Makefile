@@ -9,12 +9,20 @@ MO := cjm/translations/ru/LC_MESSAGES/messages.mo
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format install translations extract sysdeps bench clean
+.PHONY: run run-scaled test lint format install translations extract sysdeps bench clean
 
 run: install translations ## migrate, seed the demo map when empty, serve on http://127.0.0.1:5000
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+WORKERS ?= 4
+# Scaled out: several gunicorn gthread workers (gunicorn.conf.py) sharing PostgreSQL and Redis.
+run-scaled: install translations ## gunicorn, $(WORKERS) workers, DATABASE_URL (PostgreSQL) + REDIS_URL
+	@[[ "$$DATABASE_URL" == postgres* && -n "$$REDIS_URL" ]] || { echo "run-scaled needs DATABASE_URL=postgresql://... and REDIS_URL=redis://127.0.0.1:6379/0" >&2; exit 1; }
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo
+	$(VENV)/bin/gunicorn -c gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT)
 
 test: install translations sysdeps ## lint, then the whole suite
 	$(VENV)/bin/ruff check .

@@ -22,7 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.instance_path)
 
-    from .extensions import babel, csrf, db, login, migrate
+    from .extensions import babel, csrf, db, limiter, login, migrate
 
     db.init_app(app)
     migrate.init_app(
@@ -36,9 +36,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     login.login_view = "auth.login"
     login.login_message = None
     babel.init_app(app, locale_selector=select_locale)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    limiter.init_app(app)
 
-    from . import models  # noqa: F401  (register the tables with the metadata)
+    from . import live, models  # noqa: F401  (models: register the tables with the metadata)
     from .routes import register_blueprints
+
+    live.init_app(app)
 
     register_blueprints(app)
 

@@ -2,9 +2,11 @@
 
 Rules: "public" (anyone), "user" (signed in), "view" / "edit" / "own" (a member of the map in the
 URL with at least that role), "token" (the JSON API: an `Authorization: Bearer` token of the map in
-the URL; cookies play no part). A map the user is not a member of answers 404, not 403, so map ids
-do not leak; a token that does not open the map answers 401 whatever the reason, for the same
-reason. tests/test_access.py walks app.url_map and checks every route's rule.
+the URL; cookies play no part), "participant" (a workshop URL with `workshop_id`: its participant by
+cookie, or a member of its map with view rights; see cjm.workshops.admit). A map the user is not
+a member of answers 404, not 403, so map ids do not leak; a token that does not open the map
+answers 401 whatever the reason, for the same reason. tests/test_access.py walks app.url_map and
+checks every route's rule.
 """
 
 from functools import wraps
@@ -18,7 +20,7 @@ from .models import Journey, Membership, User
 
 ROLES = ("viewer", "editor", "owner")
 NEEDS = {"view": "viewer", "edit": "editor", "own": "owner"}
-RULES = ("public", "user", *NEEDS, "token")
+RULES = ("public", "user", *NEEDS, "token", "participant")
 
 
 @login.user_loader
@@ -87,6 +89,11 @@ def guard(rule: str):
         def guarded(*args, **kwargs):
             if rule == "token":
                 denied = get_journey_by_token(kwargs["map_id"])
+                return denied if denied is not None else view(*args, **kwargs)
+            if rule == "participant":
+                from .workshops import admit
+
+                denied = admit(kwargs["workshop_id"])
                 return denied if denied is not None else view(*args, **kwargs)
             if rule != "public" and not current_user.is_authenticated:
                 return login.unauthorized()

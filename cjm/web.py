@@ -10,6 +10,9 @@ from flask import Flask, current_app, render_template, request
 HTMX_VERSION = "4.0.1"
 HTMX_FILE = f"vendor/htmx-{HTMX_VERSION}.min.js"
 HTMX_CDN = f"https://cdn.jsdelivr.net/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
+# The SSE extension ships in the same npm package, so the same pin, SRI and fallback apply.
+SSE_FILE = f"vendor/hx-sse-{HTMX_VERSION}.min.js"
+SSE_CDN = f"https://cdn.jsdelivr.net/npm/htmx.org@{HTMX_VERSION}/dist/ext/hx-sse.min.js"
 CDN_ORIGIN = "https://cdn.jsdelivr.net"
 
 
@@ -81,6 +84,9 @@ def register(app: Flask) -> None:
             "htmx_cdn": HTMX_CDN if use_cdn else None,
             "htmx_sri": sri(HTMX_FILE) if use_cdn else None,
             "htmx_local": HTMX_FILE,
+            "sse_cdn": SSE_CDN if use_cdn else None,
+            "sse_sri": sri(SSE_FILE) if use_cdn else None,
+            "sse_local": SSE_FILE,
         }
 
 

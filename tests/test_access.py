@@ -16,15 +16,22 @@ from cjm.models import (
     Checklist,
     ChecklistItem,
     Deletion,
+    Experiment,
     Image,
     Interview,
+    Kpi,
+    KpiValue,
+    Note,
+    Participant,
     Persona,
     Segment,
     Stage,
+    Strategy,
     SurveyImport,
     Touchpoint,
     Transition,
     Visit,
+    Workshop,
 )
 from tests.conftest import sign_in
 from tests.factories import add_member, make_map, make_user
@@ -41,6 +48,8 @@ ALLOWED = {
     "edit": {"editor", "owner"},
     "own": {"owner"},
     "token": set(),  # the API takes a Bearer token, never a session: every role gets 401
+    # A workshop's participant (by cookie; tests/test_workshops.py) or any member of its map.
+    "participant": {"viewer", "editor", "owner"},
 }
 
 
@@ -101,6 +110,21 @@ def world(ctx, owner):
         touchpoint_id=first[Touchpoint].id,
     )
     db.session.add_all([visit, barrier])
+    strategy = Strategy(journey_id=journey.id, key="faster", title="Faster page")
+    db.session.add(strategy)
+    kpi = Kpi(journey_id=journey.id, key="buyers", name="Buyers")
+    db.session.add(kpi)
+    db.session.flush()
+    reading = KpiValue(kpi_id=kpi.id, measured_on=date(2025, 4, 30), value=12)
+    experiment = Experiment(
+        journey_id=journey.id,
+        key="faster-sells",
+        strategy_id=strategy.id,
+        metric="custom",
+        kpi_id=kpi.id,
+        hypothesis="A faster page sells more",
+    )
+    db.session.add_all([reading, experiment])
     quote = evidence.add_observation(
         journey.id,
         touchpoint_id=first[Touchpoint].id,
@@ -109,6 +133,25 @@ def world(ctx, owner):
         interview_id=interview.id,
         verbatim="A quote",
     )
+    # A running workshop; the viewer has a seat in it and a note, so "participant" routes pass
+    # for every member (editors and owners act as facilitators on any note).
+    workshop = Workshop(journey_id=journey.id, facilitator_id=owner.id, code="TESTW2")
+    db.session.add(workshop)
+    db.session.flush()
+    seat = Participant(
+        workshop_id=workshop.id, user_id=users["viewer"].id, name="Viewer", token_hash="0" * 64
+    )
+    db.session.add(seat)
+    db.session.flush()
+    note = Note(
+        journey_id=journey.id,
+        workshop_id=workshop.id,
+        participant_id=seat.id,
+        stage_id=first[Stage].id,
+        kind="idea",
+        text="An idea",
+    )
+    db.session.add(note)
     db.session.commit()
     values = {
         "map_id": journey.id,
@@ -128,9 +171,17 @@ def world(ctx, owner):
         "item_id": checklist.items[0].id,
         "visit_id": visit.id,
         "barrier_id": barrier.id,
+        "experiment_id": experiment.id,
+        "kpi_id": kpi.id,
+        "value_id": reading.id,
+        "strategy_id": strategy.id,
         "user_id": users["viewer"].id,
         "code": "en",
         "direction": "up",
+        "fmt": "json",  # any registered export format (cjm/export)
+        "workshop_id": workshop.id,
+        "note_id": note.id,
+        "job_id": "no-such-export-job-0000",
     }
     return users, values
 
@@ -166,9 +217,11 @@ def test_route_access(app, world, endpoint, method, role):
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     elif role in ALLOWED[rule]:
         assert not to_login and response.status_code != 403
-        if rule in ("view", "edit", "own"):
+        if rule in ("view", "edit", "own", "participant"):
             assert response.status_code != 404
         assert response.status_code < 500
+    elif role == "anonymous" and rule == "participant":  # no seat yet: join by code first
+        assert response.status_code == 303 and response.headers["Location"].endswith("/join")
     elif role == "anonymous":
         assert to_login
     elif role == "outsider":
