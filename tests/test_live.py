@@ -102,7 +102,7 @@ def tune(app):
 
     apply(heartbeat_seconds=0.01)  # a reader that runs out of events sees heartbeats, no waits
     yield apply
-    state.engine().dispose()
+    state.close()
     app.extensions["cjm.live"] = saved
 
 
@@ -383,7 +383,7 @@ def redis_state(app):
         )
     yield states
     for state in states:
-        state.broker.close()
+        state.close()
     app.extensions["cjm.live"] = base
 
 

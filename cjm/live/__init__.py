@@ -21,6 +21,7 @@ import os
 import queue
 import re
 import threading
+import weakref
 from dataclasses import dataclass, field
 
 import redis
@@ -89,6 +90,14 @@ class LiveState:
         """Whether other processes may append to the same log (Redis fan-out configured)."""
         return isinstance(self.broker, RedisBroker)
 
+    def close(self) -> None:
+        """Close the broker and this state's own connection pool (tests, shutdown)."""
+        self.broker.close()
+        with self._engine_lock:
+            if self._engine is not None and self._engine is not db.engine:
+                self._engine.dispose()
+            self._engine = None
+
     def engine(self) -> Engine:
         """The live layer's own connection pool, on the app's database.
 
@@ -108,6 +117,8 @@ class LiveState:
                     self._engine = create_engine(
                         url, pool_pre_ping=True, pool_size=self.config.db_pool, max_overflow=10
                     )
+                    # An app (and its state) dropped without close() still closes its pool.
+                    weakref.finalize(self, self._engine.dispose)
                     if self.app.config.get("SQLITE_WAL"):
                         tune_sqlite(self._engine)
                 self._engine_pid = os.getpid()
