@@ -262,7 +262,14 @@ class Subscriber(threading.Thread):
         self.client.close()
 
 
-def run(config: str, via: str, seconds: float, subscribers: int, participants: int) -> dict | None:
+def run(
+    config: str,
+    via: str,
+    seconds: float,
+    subscribers: int,
+    participants: int,
+    think: tuple[float, float] = (0.3, 1.7),
+) -> dict | None:
     """One configuration's figures (None if it cannot run here)."""
     redis_url = os.environ.get("REDIS_URL")
     tmp = tempfile.mkdtemp(prefix="cjm-bench-live-")
@@ -315,7 +322,7 @@ def run(config: str, via: str, seconds: float, subscribers: int, participants: i
 
         def act_once(person: Participant, rng: random.Random):
             """One phone action after a think time; records its events' send time."""
-            time.sleep(rng.uniform(0.3, 1.7))
+            time.sleep(rng.uniform(*think))
             roll = rng.random()
             t0 = time.perf_counter()
             if via == "live":
@@ -360,10 +367,18 @@ def run(config: str, via: str, seconds: float, subscribers: int, participants: i
                         "note-text": f"Note {rng.random():.6f}",
                     },
                 )
-                found = [int(n) for n in DOT.findall(answer.text)]
-                person.mine = sorted({int(n) for n in EDIT.findall(answer.text)})
-                with lock:
-                    notes[:] = sorted(set(notes) | set(found))
+                # The answer is the form only; the board comes with the "notes" event. Fetch
+                # it now and then, as the phone does on every event, to learn note ids.
+                if not notes or rng.random() < 0.2:
+                    board = person.http.get(
+                        f"{server.base}/w/{workshop_id}/board",
+                        headers={"HX-Request": "true"},
+                        timeout=30,
+                    ).text
+                    found = [int(n) for n in DOT.findall(board)]
+                    person.mine = sorted({int(n) for n in EDIT.findall(board)})
+                    with lock:
+                        notes[:] = sorted(set(notes) | set(found))
             else:
                 if len(person.dots) >= 5 or (person.dots and rng.random() < 0.3):
                     note = person.dots.pop(rng.randrange(len(person.dots)))
@@ -439,7 +454,14 @@ def main() -> None:
         help="workshop: the real note/vote/edit routes; live: a bare publish per action "
         "(POST /_live/<id>/events), the transport alone",
     )
+    parser.add_argument(
+        "--think",
+        default="0.3-1.7",
+        help="seconds between one participant's actions, MIN-MAX (default 0.3-1.7: 60 phones "
+        "then make ~60 actions a second, far busier than a real room)",
+    )
     args = parser.parse_args()
+    think = tuple(float(x) for x in args.think.split("-"))
     # SIGTERM (e.g. `timeout`) unwinds like Ctrl-C, so the servers are stopped on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.participants > args.subscribers:
@@ -448,7 +470,7 @@ def main() -> None:
     watchdog(len(configs) * (args.seconds + 150))
     rows = []
     for config in configs:
-        row = run(config, args.via, args.seconds, args.subscribers, args.participants)
+        row = run(config, args.via, args.seconds, args.subscribers, args.participants, think)
         if row:
             rows.append(row)
     print()
@@ -464,6 +486,7 @@ def main() -> None:
             f"{r['p99']:.1f} ms | {r['lost']} | {r['edit_p99']:.1f} ms ({r['edits']}) |"
         )
     print("* workshop: POST of a note edit → its 303; live: the publish POST's round trip.")
+    print(f"think time {args.think} s per participant, {args.seconds:g} s per configuration.")
 
 
 if __name__ == "__main__":

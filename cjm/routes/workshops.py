@@ -536,20 +536,22 @@ def people(workshop_id: int):
 
 def phone_answer(status: int = 200, form: NoteForm | None = None, main: str = "board", **extra):
     """After a phone write: for htmx the `main` fragment ("form": the note form, fresh unless
-    given; "board") with the board and the status out of band; without JS a 303 back to the
+    given; "board": the board) with the status out of band; without JS a 303 back to the
     room, or the room page with the errors."""
     if status == 200 and not wants_fragment():
         return redirect(url_for("workshops.room", workshop_id=g.workshop.id, _anchor="board"), 303)
     form = form or note_form(g.journey.id, formdata=None)
+    if main == "form" and wants_fragment():
+        # The board follows through the "notes" event every screen gets (this one too): posting
+        # does not pay for a board render, the busiest write of a workshop stays cheap.
+        ctx = room_context(form=form, view="phone", **extra)
+        body = render_template("workshops/_note_form.html", **ctx)
+        return body + render_template("workshops/_status.html", oob=True, **ctx), status
     ctx = board_context("phone", form=form, **extra)
     if not wants_fragment():
         ctx["after"] = rules.last_event_id(g.workshop.id)
         return render_template("workshops/room.html", **ctx), status
-    if main == "form":
-        body = render_template("workshops/_note_form.html", **ctx)
-        body += render_template("workshops/_board.html", oob=True, **ctx)
-    else:
-        body = render_template("workshops/_board.html", **ctx)
+    body = render_template("workshops/_board.html", **ctx)
     return body + render_template("workshops/_status.html", oob=True, **ctx), status
 
 
