@@ -68,6 +68,9 @@ format: install
 
 bench: install translations ## performance tables (see README, Performance)
 	$(PY) bench/board.py
+	$(PY) bench/analytics.py
+	$(PY) bench/pdf.py
+	$(PY) bench/live.py --config single
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
