@@ -54,6 +54,15 @@ SHARED = {
     Channel: ("key", "name", "kind"),
     Touchpoint: ("key", "kind", "name", "description", "action", "goal", "thought", "emotion"),
     Transition: ("key", "kind", "label", "volume"),
+    Barrier: ("key", "title", "description", "type", "severity", "status"),
+    Strategy: (
+        "key", "title", "description", "owner", "impact", "effort", "confidence", "status",
+    ),
+    Kpi: ("key", "name", "kind", "unit", "higher_is_better"),
+    Experiment: (
+        "key", "hypothesis", "metric", "baseline", "baseline_n", "baseline_hits", "target",
+        "result", "result_n", "result_hits", "p_value", "status", "verdict", "learning",
+    ),
 }  # fmt: skip
 
 
@@ -393,14 +402,9 @@ def load_plan(journey: dm.Journey) -> dm.Journey:
     journey.barriers = [
         dm.Barrier(
             id=b.id,
-            key=b.key,
+            **shared(b, Barrier),
             touchpoint=tp_key.get(b.touchpoint_id),
             transition=None if b.touchpoint_id in tp_key else tr_key.get(b.transition_id),
-            title=b.title,
-            description=b.description,
-            type=b.type,
-            severity=b.severity,
-            status=b.status,
             segments=[
                 segment_key[s] for s in sorted(segments_of.get(b.id, []), key=segment_order.get)
             ],
@@ -423,14 +427,7 @@ def load_plan(journey: dm.Journey) -> dm.Journey:
     journey.strategies = [
         dm.Strategy(
             id=s.id,
-            key=s.key,
-            title=s.title,
-            description=s.description,
-            owner=s.owner,
-            impact=s.impact,
-            effort=s.effort,
-            confidence=s.confidence,
-            status=s.status,
+            **shared(s, Strategy),
             barriers=[
                 barrier_key[b] for b in sorted(addresses.get(s.id, []), key=barrier_order.get)
             ],
@@ -449,28 +446,15 @@ def load_plan(journey: dm.Journey) -> dm.Journey:
     journey.experiments = [
         dm.Experiment(
             id=e.id,
-            key=e.key,
+            **shared(e, Experiment),
             strategy=strategy_key[e.strategy_id],
-            hypothesis=e.hypothesis,
-            metric=e.metric,
             transition=tr_key.get(e.transition_id),
             stage=stage_key.get(e.stage_id),
             touchpoint=tp_key.get(e.touchpoint_id),
             segment=segment_key.get(e.segment_id),
             kpi=kpi_key.get(e.kpi_id),
-            baseline=e.baseline,
-            baseline_n=e.baseline_n,
-            baseline_hits=e.baseline_hits,
-            target=e.target,
             starts_on=e.starts_on.isoformat() if e.starts_on else None,
             ends_on=e.ends_on.isoformat() if e.ends_on else None,
-            result=e.result,
-            result_n=e.result_n,
-            result_hits=e.result_hits,
-            p_value=e.p_value,
-            status=e.status,
-            verdict=e.verdict,
-            learning=e.learning,
             closed_at=_timestamp(e.closed_at),
         )
         for e in experiments
@@ -487,11 +471,7 @@ def load_plan(journey: dm.Journey) -> dm.Journey:
     journey.kpis = [
         dm.Kpi(
             id=k.id,
-            key=k.key,
-            name=k.name,
-            kind=k.kind,
-            unit=k.unit,
-            higher_is_better=k.higher_is_better,
+            **shared(k, Kpi),
             values=readings.get(k.id, []),
         )
         for k in kpis
@@ -551,41 +531,17 @@ def add_plan(journey_id: int, journey: dm.Journey) -> None:
     barriers = {
         b.key: Barrier(
             journey_id=journey_id,
-            key=b.key,
+            **shared(b, Barrier),
             touchpoint_id=get(tp, b.touchpoint),
             transition_id=get(tr, b.transition),
-            title=b.title,
-            description=b.description,
-            type=b.type,
-            severity=b.severity,
-            status=b.status,
         )
         for b in journey.barriers
     }
     strategies = {
-        s.key: Strategy(
-            journey_id=journey_id,
-            key=s.key,
-            title=s.title,
-            description=s.description,
-            owner=s.owner,
-            impact=s.impact,
-            effort=s.effort,
-            confidence=s.confidence,
-            status=s.status,
-        )
-        for s in journey.strategies
+        s.key: Strategy(journey_id=journey_id, **shared(s, Strategy)) for s in journey.strategies
     }
     kpis = {
-        k.key: Kpi(
-            journey_id=journey_id,
-            key=k.key,
-            name=k.name,
-            kind=k.kind,
-            unit=k.unit,
-            higher_is_better=k.higher_is_better,
-            position=i,
-        )
+        k.key: Kpi(journey_id=journey_id, **shared(k, Kpi), position=i)
         for i, k in enumerate(journey.kpis)
     }
     db.session.add_all([*barriers.values(), *strategies.values(), *kpis.values()])
@@ -609,28 +565,15 @@ def add_plan(journey_id: int, journey: dm.Journey) -> None:
     experiments = {
         e.key: Experiment(
             journey_id=journey_id,
-            key=e.key,
+            **shared(e, Experiment),
             strategy_id=strategies[e.strategy].id,
-            hypothesis=e.hypothesis,
-            metric=e.metric,
             transition_id=get(tr, e.transition),
             stage_id=get(stage, e.stage),
             touchpoint_id=get(tp, e.touchpoint),
             segment_id=get(segment, e.segment),
             kpi_id=get(kpi_ids, e.kpi),
-            baseline=e.baseline,
-            baseline_n=e.baseline_n,
-            baseline_hits=e.baseline_hits,
-            target=e.target,
             starts_on=day(e.starts_on),
             ends_on=day(e.ends_on),
-            result=e.result,
-            result_n=e.result_n,
-            result_hits=e.result_hits,
-            p_value=e.p_value,
-            status=e.status,
-            verdict=e.verdict,
-            learning=e.learning,
             closed_at=(
                 datetime.strptime(e.closed_at, serialize.TIMESTAMP).replace(tzinfo=UTC)
                 if e.closed_at
