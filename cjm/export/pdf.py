@@ -541,7 +541,7 @@ def context_title(map_id: int) -> str:
     return db.session.get(Journey, map_id).title
 
 
-@register("pdf", ".pdf", "application/pdf", "PDF poster")
+@register("pdf", ".pdf", "application/pdf", _l("PDF poster"))
 def render_pdf(map_id: int, options: dict) -> bytes:
     """The poster as PDF bytes; notes (e.g. "tiled instead of fitted") go to options["notes"]."""
     poster = render_poster(map_id, PosterOptions.from_dict(options))
