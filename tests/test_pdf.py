@@ -337,12 +337,13 @@ def test_hostile_map_content_opens_no_connection(owner, listener, tmp_path):
         " p { background: url(file:///etc/passwd) }</style>"
         ' <img src="http://169.254.169.254/latest/meta-data/">'
     )
-    journey = sample_journey("Map " + evil)
+    short = f'<img src="http://127.0.0.1:{port}/x.png">'  # titles and names hold 200 characters
+    journey = sample_journey("Map " + short)
     journey.description = evil
     journey.personas[0].quote = evil
     journey.stages[0].description = evil
     journey.touchpoints[0] = dm.Touchpoint(
-        "ad", "aware", "web", "Sees " + evil, kind="entry", action=evil, goal=evil, thought=evil
+        "ad", "aware", "web", "Sees " + short, kind="entry", action=evil, goal=evil, thought=evil
     )
     row = make_map(owner, journey)
     result = poster(row.id, paper="A3")
